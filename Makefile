@@ -1,0 +1,80 @@
+# Candor: `make run` to start the assistant, `make test` to run every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+MODEL     := models/candor.tar.gz
+STAMP     := $(VENV)/.installed-lock
+export CANDOR_DATA_DIR ?= $(CURDIR)/var
+export CANDOR_PORT ?= 5005
+export CANDOR_ACTIONS_PORT ?= 5055
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
+                   $(wildcard bot/guardrails/*.py)
+
+.PHONY: help setup run shell train validate test test-unit test-stories test-nlu test-e2e lock clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@py=$$(scripts/find-python310) || exit 1; \
+	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+setup: $(STAMP) ## create .venv from requirements.lock, the data dir and its fake orders
+	@$(PY) -m bot setup
+
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name candor --out models
+	@touch $@
+
+train: $(MODEL) ## train the model if data, config or domain changed
+
+run: setup $(MODEL) ## set up if needed, train if needed, start the assistant (Ctrl-C stops)
+	@exec $(PY) -m bot run
+
+shell: setup $(MODEL) ## chat in the terminal (rasa shell) with the action server running
+	@exec $(PY) -m bot shell
+
+validate: $(STAMP) ## validate policies/ and the Rasa training data
+	$(PY) -m bot check
+	$(RASA) data validate --fail-on-warnings
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not e2e" tests
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+test-nlu: $(MODEL)
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/nlu
+	$(PY) tests/nlu_recall.py results/nlu/intent_report.json
+
+test-e2e: $(MODEL)
+	$(PY) -m pytest -m e2e tests
+
+test: setup ## set up if needed and run every check: unit, validate, train, stories, NLU, end to end
+	$(MAKE) test-unit
+	$(MAKE) validate
+	$(MAKE) train
+	$(MAKE) test-stories
+	$(MAKE) test-nlu
+	$(MAKE) test-e2e
+
+lock: ## re-resolve requirements.in into requirements.lock
+	@py=$$(scripts/find-python310) || exit 1; tmp=$$(mktemp -d); \
+	  "$$py" -m venv $$tmp/venv && $$tmp/venv/bin/pip install --quiet -r requirements.in && \
+	  $$tmp/venv/bin/pip freeze > requirements.lock && rm -rf $$tmp
+
+clean: ## remove the venv, models and test results (not the data dir)
+	rm -rf $(VENV) models results .rasa

@@ -1,0 +1,69 @@
+"""AI disclosure: given first in every session, from `policies/disclosure.yml`."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActionReverted,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+)
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.guardrails.loader import policies
+from bot.storage.preferences import is_opted_out
+
+
+def disclosure_metadata(version: Text) -> Dict[Text, Any]:
+    return {"candor": {"kind": "disclosure", "disclosure_version": version}}
+
+
+class ActionSessionStart(Action):
+    """Starts every session with the disclosure, so it is always the first bot message."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        policy = policies()
+        version = policy.disclosure_version
+        return [
+            SessionStarted(),
+            BotUttered(
+                text=policy.disclosure_message(), metadata=disclosure_metadata(version)
+            ),
+            SlotSet("disclosure_version", version),
+            SlotSet("ai_opt_out", is_opted_out(tracker.sender_id)),
+            ActionExecuted("action_listen"),
+        ]
+
+
+class ActionDisclose(Action):
+    """Forced by the GuardrailPolicy when a session has no disclosure yet.
+
+    `ActionReverted` takes this turn back out of the dialogue state (the message and the
+    recorded version stay in the tracker), so the customer's question is answered next,
+    in the same turn, exactly as if the disclosure had come at session start.
+    """
+
+    def name(self) -> Text:
+        return "action_disclose"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        policy = policies()
+        version = policy.disclosure_version
+        dispatcher.utter_message(
+            text=policy.disclosure_message(), metadata=disclosure_metadata(version)
+        )
+        return [
+            ActionReverted(),
+            SlotSet("disclosure_version", version),
+            SlotSet("ai_opt_out", is_opted_out(tracker.sender_id)),
+        ]

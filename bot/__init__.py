@@ -1,0 +1,1 @@
+"""Candor: the shared package loaded by the Rasa server and the action server."""

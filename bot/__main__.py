@@ -1,0 +1,64 @@
+"""Operator CLI: `python -m bot setup | check | run | shell`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, settings
+from bot.guardrails.loader import PolicyError, load_policies
+
+
+def _check() -> int:
+    try:
+        loaded = load_policies()
+    except PolicyError as error:
+        print(f"Invalid policy file. {error}", file=sys.stderr)
+        return 2
+    print(f"Policies OK ({loaded.directory}), disclosure version {loaded.disclosure_version}.")
+    return 0
+
+
+def _setup() -> int:
+    from bot.storage.orders import seed_orders
+
+    current = settings()
+    current.ensure_dirs()
+    added = seed_orders()
+    _, token_file = current.api_token()
+    print(f"Data directory: {current.data_dir}")
+    if added:
+        print(f"Created the order table with {added} generated fake orders.")
+    if token_file:
+        print(f"HTTP API token: {token_file} (set CANDOR_API_TOKEN to use your own).")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate policies/*.yml")
+    sub.add_parser("setup", help="create the data dir, tables, fake orders and API token")
+    for name in ("run", "shell"):
+        cmd = sub.add_parser(name, help=f"start the action server and `rasa {name}`")
+        cmd.add_argument("--model", default=str(PROJECT_ROOT / "models" / "candor.tar.gz"))
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check()
+    if args.command == "setup":
+        return _setup()
+    code = _check()
+    if code:
+        return code
+    model = Path(args.model)
+    if not model.is_file():
+        print(f"No trained model at {model}: run `make train` first.", file=sys.stderr)
+        return 2
+    from bot.runner import run
+
+    _setup()
+    return run(settings(), model, shell=args.command == "shell")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

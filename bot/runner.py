@@ -1,0 +1,168 @@
+"""Runs the action server and the Rasa server (or `rasa shell`) in the foreground.
+
+Ctrl-C (SIGINT) or SIGTERM stops both; if either dies, the other is stopped too, so no
+process is left behind.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import List, Optional
+
+from bot.config import PROJECT_ROOT, Settings
+
+STOP_GRACE_SECONDS = 15
+
+
+def child_environment(current: Settings) -> dict:
+    """Environment for both servers: endpoints.yml reads these; no telemetry, no network."""
+    env = dict(os.environ)
+    env.update(
+        CANDOR_DATA_DIR=str(current.data_dir),
+        CANDOR_PORT=str(current.port),
+        CANDOR_ACTIONS_PORT=str(current.actions_port),
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def action_server_command(current: Settings) -> List[str]:
+    return [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(current.actions_port)]
+
+
+def rasa_server_command(current: Settings, model: Path, token: str, shell: bool = False) -> List[str]:
+    common = [
+        "--model", str(model),
+        "--endpoints", "endpoints.yml",
+        "--log-file", str(current.logs_dir / "rasa.log"),
+    ]
+    if shell:
+        return [_bin("rasa"), "shell", *common]
+    return [
+        _bin("rasa"), "run",
+        "--enable-api",
+        "--auth-token", token,
+        "--port", str(current.port),
+        "--credentials", "credentials.yml",
+        "--cors", "*",
+        *common,
+    ]
+
+
+class Supervisor:
+    """Starts child processes in their own process groups and stops them all together."""
+
+    def __init__(self) -> None:
+        self.children: List[subprocess.Popen] = []
+        self._stopping = False
+
+    def start(
+        self, command: List[str], env: dict, own_group: bool = True, **kwargs
+    ) -> subprocess.Popen:
+        """Start a child; `own_group=False` keeps it on the terminal (for the shell)."""
+        child = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, start_new_session=own_group, **kwargs
+        )
+        self.children.append(child)
+        return child
+
+    def stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        for child in self.children:
+            if child.poll() is None:
+                self._signal(child, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in self.children:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                self._signal(child, signal.SIGKILL)
+                child.wait()
+
+    @staticmethod
+    def _signal(child: subprocess.Popen, signum: int) -> None:
+        try:
+            if os.getpgid(child.pid) == child.pid:
+                os.killpg(child.pid, signum)
+            else:
+                child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    def first_exit(self, poll_seconds: float = 0.5) -> subprocess.Popen:
+        while True:
+            for child in self.children:
+                if child.poll() is not None:
+                    return child
+            time.sleep(poll_seconds)
+
+
+def wait_until_up(url: str, timeout: float, child: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return True
+        except OSError:
+            time.sleep(1)
+    return False
+
+
+def run(current: Settings, model: Path, shell: bool = False) -> int:
+    """Start both servers in the foreground; return the exit code."""
+    current.ensure_dirs()
+    token, token_file = current.api_token()
+    env = child_environment(current)
+    supervisor = Supervisor()
+
+    def _on_signal(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    actions_log = open(current.logs_dir / "actions.log", "a", buffering=1)
+    try:
+        supervisor.start(action_server_command(current), env, stdout=actions_log, stderr=subprocess.STDOUT)
+        if shell:
+            # The shell stays in our process group so it keeps reading the terminal.
+            shell_child = supervisor.start(
+                rasa_server_command(current, model, token, shell=True), env, own_group=False
+            )
+            return shell_child.wait()
+        server = supervisor.start(rasa_server_command(current, model, token), env)
+        if wait_until_up(f"http://127.0.0.1:{current.port}/", 300, server):
+            where = f"stored in {token_file}" if token_file else "from CANDOR_API_TOKEN"
+            print(
+                f"\nCandor is ready.\n"
+                f"  REST channel:  POST http://localhost:{current.port}/webhooks/rest/webhook\n"
+                f"  Socket.IO:     http://localhost:{current.port}/socket.io\n"
+                f"  HTTP API token {where}\n"
+                f"  Data and logs: {current.data_dir}\n"
+                f"Press Ctrl-C to stop.\n",
+                flush=True,
+            )
+        ended = supervisor.first_exit()
+        print(f"A Candor process ended (exit code {ended.returncode}); stopping the other.", file=sys.stderr)
+        return ended.returncode or 1
+    except KeyboardInterrupt:
+        print("\nStopping Candor...", file=sys.stderr)
+        return 0
+    finally:
+        supervisor.stop()
+        actions_log.close()

@@ -1,0 +1,1 @@
+"""Candor's own tables (orders, preferences, handoff tickets) in the same SQL database as Rasa's tracker store."""

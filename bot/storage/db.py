@@ -1,0 +1,65 @@
+"""SQLAlchemy tables and engine for Candor's own data, beside Rasa's `events` table."""
+from __future__ import annotations
+
+import functools
+from typing import Optional
+
+import sqlalchemy as sa
+
+from bot.config import settings
+
+metadata = sa.MetaData()
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("placed_on", sa.Date, nullable=False),
+    sa.Column("expected_delivery", sa.Date, nullable=True),
+    sa.Column("carrier", sa.String(32), nullable=True),
+    sa.Column("tracking_code", sa.String(32), nullable=True),
+    sa.Column("items", sa.Text, nullable=False),
+)
+
+customer_preferences = sa.Table(
+    "customer_preferences",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("ai_opt_out", sa.Boolean, nullable=False, default=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Shaped for the agent desk: a queue ordered by priority then waiting time, claimed by one
+# agent at a time, with a masked transcript and a summary of what the bot already knows.
+handoff_tickets = sa.Table(
+    "handoff_tickets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("agent_id", sa.String(128), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("transcript", sa.JSON, nullable=False),
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _engine(url: str) -> sa.engine.Engine:
+    engine = sa.create_engine(url, future=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def engine(url: Optional[str] = None) -> sa.engine.Engine:
+    """The engine for `url` (default: the data dir's SQLite file), tables created once."""
+    if url is None:
+        current = settings()
+        current.ensure_dirs()
+        url = current.database_url
+    return _engine(url)

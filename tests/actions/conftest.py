@@ -1,0 +1,64 @@
+"""Helpers to build rasa_sdk trackers and orders for action tests."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+
+from bot.storage.db import engine, orders
+
+SLOTS = {
+    "order_number": None,
+    "disclosure_version": None,
+    "ai_opt_out": False,
+    "handoff_reason": None,
+    "requested_slot": None,
+}
+
+
+def make_tracker(
+    sender_id: str = "test-sender",
+    slots: Optional[Dict[str, Any]] = None,
+    intent: str = "greet",
+    text: str = "hello",
+    events: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
+) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": []}
+    return Tracker(
+        sender_id=sender_id,
+        slots={**SLOTS, **(slots or {})},
+        latest_message=latest,
+        events=events
+        if events is not None
+        else [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def add_order():
+    """Insert an order built in the test; returns its number."""
+
+    def _add(number: str, status: str, items=("Desk lamp",), carrier=None, tracking=None) -> str:
+        with engine().begin() as conn:
+            conn.execute(
+                orders.insert().values(
+                    order_number=number,
+                    status=status,
+                    placed_on=dt.date(2026, 11, 20),
+                    expected_delivery=dt.date(2026, 11, 24),
+                    carrier=carrier,
+                    tracking_code=tracking,
+                    items=json.dumps(list(items)),
+                )
+            )
+        return number
+
+    return _add

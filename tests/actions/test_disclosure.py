@@ -1,0 +1,45 @@
+"""Disclosure actions: first message of a session, version recorded, turn taken back."""
+from __future__ import annotations
+
+from rasa_sdk.events import ActionExecuted, ActionReverted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.disclosure import ActionDisclose, ActionSessionStart
+from bot.guardrails.loader import policies
+from bot.storage.preferences import set_opt_out
+from tests.actions.conftest import make_tracker
+
+
+async def test_session_start_discloses_first_and_records_the_version() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, make_tracker(), {})
+    version = policies().disclosure_version
+    assert events[0] == SessionStarted()
+    assert events[1]["event"] == "bot"
+    assert "AI assistant" in events[1]["text"] and "human" in events[1]["text"]
+    assert events[1]["metadata"]["candor"]["disclosure_version"] == version
+    assert events[2:] == [
+        SlotSet("disclosure_version", version),
+        SlotSet("ai_opt_out", False),
+        ActionExecuted("action_listen"),
+    ]
+    assert dispatcher.messages == []
+
+
+async def test_session_start_remembers_an_opt_out() -> None:
+    set_opt_out("returning-customer", True)
+    events = await ActionSessionStart().run(
+        CollectingDispatcher(), make_tracker(sender_id="returning-customer"), {}
+    )
+    assert SlotSet("ai_opt_out", True) in events
+
+
+async def test_forced_disclosure_takes_its_turn_back_but_keeps_the_version() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionDisclose().run(dispatcher, make_tracker(), {})
+    assert events == [
+        ActionReverted(),
+        SlotSet("disclosure_version", policies().disclosure_version),
+        SlotSet("ai_opt_out", False),
+    ]
+    assert dispatcher.messages[0]["text"] == policies().disclosure_message()
