@@ -25,7 +25,7 @@ BACKSTOP_KEY = "guardrail_backstop"
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
 class GuardrailIntentBackstop(GraphComponent):
-    """Overrides the classified intent when a safety-critical backstop pattern matches."""
+    """A matching backstop pattern decides the intent: patterns are precise, the classifier is not."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -48,13 +48,10 @@ class GuardrailIntentBackstop(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        guardrail_intents = set(self._policies.guardrail_intents)
         for message in messages:
             classified = (message.get(INTENT) or {}).get("name")
-            if classified in guardrail_intents:
-                continue
             backstop = self._policies.match_backstop(message.get(TEXT))
-            if backstop is None:
+            if backstop is None or backstop.intent == classified:
                 continue
             message.set(INTENT, {"name": backstop.intent, "confidence": 1.0}, add_to_output=True)
             ranking = [

@@ -149,9 +149,13 @@ class GuardrailPolicy(Policy):
         if _user_turn_pending(tracker):
             return self._on_user_message(tracker)
         latest = tracker.latest_action_name
-        if latest == ACTION_DISCLOSE and not disclosed_in_session(tracker):
-            # The disclosure action failed (e.g. the action server is down): say so plainly.
-            return UTTER_UNAVAILABLE, []
+        if latest == ACTION_DISCLOSE:
+            if not disclosed_in_session(tracker):
+                # The disclosure action failed (e.g. the action server is down): say so.
+                return UTTER_UNAVAILABLE, []
+            # A disclosure that was not taken back out of the dialogue state (a replayed
+            # story in `rasa test`): nothing is known about the answer, so wait.
+            return ACTION_LISTEN_NAME, []
         if latest in RESUME_AFTER:
             return (tracker.active_loop_name or ACTION_LISTEN_NAME), []
         if latest in LISTEN_AFTER:
@@ -172,9 +176,9 @@ class GuardrailPolicy(Policy):
                 return ACTION_OPT_OUT, []
             if intent == "deny":
                 return ACTION_CANCEL_OPT_OUT, []
-        backstop = self.policies.backstop_for_intent(intent)
+        backstop = self.policies.match_backstop(message.text if message else None)
         if backstop is None:
-            backstop = self.policies.match_backstop(message.text if message else None)
+            backstop = self.policies.backstop_for_intent(intent)
         if backstop is None:
             return None
         if backstop.action == ACTION_HANDOFF:

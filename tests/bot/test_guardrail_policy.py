@@ -180,3 +180,12 @@ def test_opted_out_customer_goes_straight_to_a_human(policy, domain) -> None:
 def test_opted_out_customer_can_opt_back_in(policy, domain) -> None:
     events = started(opted_out=True) + [user("opt in", "opt_in")]
     assert predict(policy, domain, events) == "action_opt_in"
+
+
+def test_a_disclosure_left_in_the_dialogue_state_waits_for_the_customer(policy, domain) -> None:
+    events = started(disclosed=False) + [
+        user("hi", "greet"),
+        ActionExecuted("action_disclose"),
+        SlotSet("disclosure_version", VERSION),
+    ]
+    assert predict(policy, domain, events) == "action_listen"
