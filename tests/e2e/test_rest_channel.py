@@ -1,0 +1,296 @@
+"""End to end: `make run`'s servers on free ports with a temporary data dir, over REST."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import requests
+
+from bot.guardrails.loader import load_policies
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+POLICIES = load_policies(PROJECT_ROOT / "policies")
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    process: subprocess.Popen
+    data_dir: Path
+    port: int
+    token: str
+    output: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def say(self, sender: str, text: str) -> List[Dict]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict:
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def query(self, sql: str, *args) -> List[tuple]:
+        with sqlite3.connect(self.data_dir / "candor.db") as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+def start(tmp: Path) -> Instance:
+    data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
+    port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
+    output = tmp / f"run-{port}.log"
+    env = {
+        **os.environ,
+        "CANDOR_DATA_DIR": str(data_dir),
+        "CANDOR_PORT": str(port),
+        "CANDOR_ACTIONS_PORT": str(actions_port),
+        "CANDOR_API_TOKEN": token,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    return Instance(process, data_dir, port, token, output)
+
+
+def wait_ready(instance: Instance) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if instance.process.poll() is not None:
+            pytest.fail(f"Candor exited early:\n{instance.output.read_text()[-3000:]}")
+        try:
+            # Ready when the model is loaded and the action server answers through it.
+            if requests.get(f"{instance.url}/status", params={"token": instance.token}, timeout=2).ok:
+                if instance.say(f"probe-{uuid.uuid4().hex}", "hello"):
+                    return
+        except requests.RequestException:
+            pass
+        time.sleep(2)
+    pytest.fail(f"Candor did not start in {START_TIMEOUT}s:\n{instance.output.read_text()[-3000:]}")
+
+
+def children_of(pid: int) -> List[int]:
+    result = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in result.stdout.split()]
+
+
+def stop(instance: Instance) -> int:
+    instance.process.send_signal(signal.SIGINT)
+    return instance.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory):
+    """Two instances side by side, with their own ports, tokens and data dirs."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    pair = [start(tmp), start(tmp)]
+    try:
+        for instance in pair:
+            wait_ready(instance)
+        yield pair
+    finally:
+        for instance in pair:
+            if instance.process.poll() is None:
+                stop(instance)
+
+
+@pytest.fixture(scope="module")
+def candor(instances) -> Instance:
+    return instances[0]
+
+
+def texts(messages: List[Dict]) -> List[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def sender() -> str:
+    return f"customer-{uuid.uuid4().hex[:10]}"
+
+
+def test_first_reply_discloses_then_answers_in_the_same_turn(candor) -> None:
+    replies = texts(candor.say(sender(), "what payment methods do you accept?"))
+    assert POLICIES.disclosure["disclosure"] in replies[0]
+    assert "AI" in replies[0] and "human" in replies[0]
+    assert any("iDEAL" in t for t in replies[1:])
+
+
+def test_disclosure_version_is_recorded_in_the_tracker(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    tracker = candor.tracker(customer)
+    assert tracker["slots"]["disclosure_version"] == POLICIES.disclosure_version
+    bots = [e for e in tracker["events"] if e["event"] == "bot"]
+    assert bots[0]["metadata"]["candor"]["disclosure_version"] == POLICIES.disclosure_version
+
+
+def test_are_you_human_is_answered_truthfully(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hello")
+    replies = texts(candor.say(customer, "are you a human?"))
+    assert replies == [POLICIES.disclosure["is_bot_answer"]]
+    assert candor.tracker(customer)["paused"] is False
+
+
+def test_are_you_a_bot_mid_form_resumes_the_form(candor) -> None:
+    customer = sender()
+    candor.say(customer, "where is my order?")
+    replies = texts(candor.say(customer, "wait, am I talking to a bot?"))
+    assert replies[0] == POLICIES.disclosure["is_bot_answer"]
+    assert "order number" in replies[-1]
+    answer = " ".join(texts(candor.say(customer, "it's CND-100002")))
+    assert "CND-100002" in answer and "shipped" in answer
+
+
+def test_routine_question_is_answered_and_not_paused(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    replies = texts(candor.say(customer, "how long does delivery take?"))
+    assert any("working days" in t for t in replies)
+    assert candor.tracker(customer)["paused"] is False
+    assert candor.query("select count(*) from handoff_tickets where sender_id = ?", customer) == [(0,)]
+
+
+def test_opt_out_confirmed_pauses_records_and_files_one_ticket(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    explanation = candor.say(customer, "I don't want a bot")
+    assert texts(explanation) == [POLICIES.opt_out["explanation"]]
+    assert [b["payload"] for b in explanation[0]["buttons"]] == ["/affirm", "/deny"]
+    confirmed = " ".join(texts(candor.say(customer, "yes")))
+    assert POLICIES.opt_out["confirmed"] in confirmed
+    tracker = candor.tracker(customer)
+    assert tracker["paused"] is True
+    assert tracker["slots"]["ai_opt_out"] is True
+    assert candor.query(
+        "select reason, priority, status from handoff_tickets where sender_id = ?", customer
+    ) == [("opt_out", "normal", "open")]
+    assert candor.query(
+        "select ai_opt_out from customer_preferences where sender_id = ?", customer
+    ) == [(1,)]
+    # While paused, the AI stays silent.
+    assert candor.say(customer, "hello? where is my order") == []
+
+
+def test_opt_out_cancelled_keeps_the_assistant(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    candor.say(customer, "stop using AI on my case")
+    assert texts(candor.say(customer, "no")) == [POLICIES.opt_out["cancelled"]]
+    assert candor.tracker(customer)["paused"] is False
+    assert candor.query("select count(*) from customer_preferences where sender_id = ?", customer) == [(0,)]
+
+
+def _new_session(candor: Instance, customer: str) -> None:
+    """What a later conversation looks like to Rasa: a new session in the same tracker."""
+    response = requests.post(
+        f"{candor.url}/conversations/{customer}/tracker/events",
+        params={"token": candor.token},
+        json=[{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
+        timeout=30,
+    )
+    response.raise_for_status()
+
+
+def test_a_later_conversation_of_an_opted_out_customer_goes_to_a_human(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    candor.say(customer, "I object to automated processing")
+    candor.say(customer, "yes")
+    _new_session(candor, customer)
+    replies = texts(candor.say(customer, "how do I return something?"))
+    assert POLICIES.disclosure["disclosure"] in replies[0]
+    assert any(POLICIES.opt_out["returning"] in t for t in replies)
+    assert not any("30 days" in t for t in replies), "the AI answered an opted-out customer"
+    assert candor.tracker(customer)["paused"] is True
+    assert candor.query("select count(*) from handoff_tickets where sender_id = ?", customer) == [(1,)]
+    # ...and can opt back in.
+    _new_session(candor, customer)
+    assert any(POLICIES.opt_out["opted_in"] in t for t in texts(candor.say(customer, "opt in")))
+    assert any("iDEAL" in t for t in texts(candor.say(customer, "how can I pay?")))
+
+
+def test_asking_for_a_human_hands_off(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    replies = texts(candor.say(customer, "can I talk to a real person please"))
+    assert POLICIES.handoff_reason("customer_request").message in replies
+    assert candor.tracker(customer)["paused"] is True
+    assert candor.query("select reason from handoff_tickets where sender_id = ?", customer) == [
+        ("customer_request",)
+    ]
+
+
+def test_bad_input_gets_a_clear_error_and_nothing_is_lost(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    bad = requests.post(
+        f"{candor.url}/webhooks/rest/webhook",
+        data=b"{not json",
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert 400 <= bad.status_code < 500
+    odd = candor.say(customer, "\u202e\u0000 \U0001f600\u200b" * 50)
+    assert odd and odd[0]["text"]
+    huge = candor.say(customer, "where is my order " * 2000)
+    assert huge
+    assert any("working days" in t for t in texts(candor.say(customer, "how long does delivery take?")))
+
+
+def test_the_api_needs_the_token(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    assert requests.get(f"{candor.url}/conversations/{customer}/tracker", timeout=30).status_code == 401
+
+
+def test_two_instances_run_side_by_side_with_their_own_state(instances) -> None:
+    first, second = instances
+    assert first.port != second.port and first.data_dir != second.data_dir
+    customer = sender()
+    second.say(customer, "hi")
+    second.say(customer, "agent please")
+    assert second.query("select count(*) from handoff_tickets where sender_id = ?", customer) == [(1,)]
+    assert first.query("select count(*) from handoff_tickets where sender_id = ?", customer) == [(0,)]
+    # State lives in the data dir: the SQLite tracker store, not memory.
+    assert second.query("select count(*) from events where sender_id = ?", customer)[0][0] > 0
+
+
+def test_sigint_stops_both_servers_without_orphans(instances) -> None:
+    second = instances[1]
+    children = children_of(second.process.pid)
+    assert len(children) == 2
+    assert stop(second) == 0
+    time.sleep(1)
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []

@@ -1,0 +1,65 @@
+"""No text the assistant can send claims it is a person; the transparency texts say it is an AI."""
+from __future__ import annotations
+
+import re
+from typing import Iterator, Tuple
+
+import pytest
+import yaml
+
+from actions.orders import messages as order_messages
+from bot.guardrails.loader import load_policies
+from tests.conftest import PROJECT_ROOT
+
+CLAIMS_TO_BE_HUMAN = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(i am|i'm|im|this is) (a |an )?(real |actual |live )?(human|person|man|woman|employee|agent|member of staff)\b",
+        r"\b(i am|i'm|im) not (a |an )?(bot|robot|ai|machine|computer|program)\b",
+        r"\bnot (a |an )?(bot|robot|chatbot|machine)\b(?!.*\bi'?m\b)",
+        r"\b(human|real person) here\b",
+    )
+]
+
+
+def _claims_to_be_human(text: str) -> bool:
+    return any(p.search(text) for p in CLAIMS_TO_BE_HUMAN)
+
+
+def every_text() -> Iterator[Tuple[str, str]]:
+    """(where, text) for every response in the domain, every policy text and action text."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            yield f"domain.yml:{name}", variant["text"]
+    loaded = load_policies(PROJECT_ROOT / "policies")
+    for key, text in {**loaded.disclosure, **loaded.opt_out}.items():
+        yield f"policies:{key}", text
+    for code, reason in loaded.handoff_reasons.items():
+        yield f"policies/handoff.yml:{code}", reason.message
+    for key, text in order_messages().items():
+        yield f"actions/orders.yml:{key}", text
+
+
+TEXTS = list(every_text())
+
+
+@pytest.mark.parametrize("where, text", TEXTS, ids=[w for w, _ in TEXTS])
+def test_no_text_claims_to_be_a_person(where: str, text: str) -> None:
+    assert not _claims_to_be_human(text), f"{where} claims to be human: {text!r}"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    ["Hi, I'm a real person from the team.", "Don't worry, I'm not a bot.", "Human here, how can I help?"],
+)
+def test_the_check_catches_a_planted_claim(planted: str) -> None:
+    assert _claims_to_be_human(planted)
+
+
+def test_transparency_texts_say_it_is_an_ai() -> None:
+    loaded = load_policies(PROJECT_ROOT / "policies")
+    for key in ("disclosure", "is_bot_answer", "capabilities", "limitations"):
+        assert re.search(r"\bAI\b", loaded.disclosure[key]), key
+    assert "human" in loaded.disclosure["human_contact"].lower()
+    assert "data" in loaded.disclosure["data_use"].lower()
