@@ -118,6 +118,39 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
 }
 
 
+_OPERATORS = ["mask", "vault", "drop", "keep"]
+SCHEMAS["pii.yml"] = {
+    "type": "object",
+    "required": ["spacy_model", "language", "default_threshold", "entities", "allow_list"],
+    "additionalProperties": False,
+    "properties": {
+        "spacy_model": _TEXT,
+        "language": {"enum": ["en"]},
+        "default_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "entities": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[A-Z][A-Z_]*$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["operator"],
+                "additionalProperties": False,
+                "properties": {
+                    "operator": {"enum": _OPERATORS},
+                    "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+                    "warn": {"type": "boolean"},
+                },
+            },
+        },
+        "context": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": _TEXT},
+        },
+        "allow_list": {"type": "object", "additionalProperties": _TEXT},
+    },
+}
+
+
 class PolicyError(Exception):
     """A policy file is missing or invalid; the message names the file and the field."""
 
@@ -238,6 +271,57 @@ def _compile_backstops(path: Path, raw: Dict[str, Any]) -> Tuple[Backstop, ...]:
     return tuple(backstops)
 
 
+@dataclass(frozen=True)
+class EntityRule:
+    """What to do with one type of personal data."""
+
+    entity: str
+    operator: str
+    threshold: float
+    warn: bool
+
+
+@dataclass(frozen=True)
+class PiiPolicy:
+    """`policies/pii.yml`, validated, with its regular expressions compiled."""
+
+    spacy_model: str
+    language: str
+    entities: Dict[str, EntityRule]
+    context: Dict[str, Tuple[str, ...]]
+    allow_list: Dict[str, re.Pattern]
+
+
+def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
+    """Read and validate `pii.yml`; a bad allow-list regex is named by its field."""
+    path = Path(directory or settings().policies_dir) / "pii.yml"
+    raw = _read(path)
+    allow = {}
+    for name, pattern in raw["allow_list"].items():
+        try:
+            allow[name] = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise PolicyError(path, f"allow_list.{name}", f"bad regular expression: {exc}") from exc
+    unknown = sorted(set(raw.get("context", {})) - set(raw["entities"]))
+    if unknown:
+        raise PolicyError(path, f"context.{unknown[0]}", "entity is not listed under entities")
+    return PiiPolicy(
+        spacy_model=raw["spacy_model"],
+        language=raw["language"],
+        entities={
+            name: EntityRule(
+                name,
+                spec["operator"],
+                float(spec.get("threshold", raw["default_threshold"])),
+                bool(spec.get("warn", False)),
+            )
+            for name, spec in raw["entities"].items()
+        },
+        context={k: tuple(v) for k, v in raw.get("context", {}).items()},
+        allow_list=allow,
+    )
+
+
 def load_policies(directory: Optional[Path] = None) -> Policies:
     """Read and validate every policy file in `directory` (default: `policies/`)."""
     directory = Path(directory or settings().policies_dir)
@@ -245,6 +329,7 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
     opt_out = _read(directory / "opt_out.yml")
     handoff = _read(directory / "handoff.yml")
     backstops = _read(directory / "backstops.yml")
+    load_pii_policy(directory)  # validated with the rest, so start-up fails on any bad file
     return Policies(
         directory=directory,
         disclosure={k: str(v).strip() for k, v in disclosure.items()},

@@ -1,0 +1,72 @@
+"""Street addresses with a postcode, Dutch and English (UK and US) formats."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import regex
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from bot.pii.words import stop_words
+
+# Street words carry no full stop (it ends a sentence) and are never ordinary little words,
+# so "165 and deliver to 31806 ..." cannot start an address; city words may ("St. Jacob").
+NOT_A_NAME = r"(?!(?:and|or|to|the|for|at|in|of|my|is|it|on|en|naar|also|ook|re|about|please|pls|send|deliver|call|mail|thanks|because|but|maar)\b)"
+WORD = rf"{NOT_A_NAME}\p{{L}}[\p{{L}}'\u2019-]*"
+CITY_WORD = rf"{NOT_A_NAME}(?:'s-)?\p{{L}}[\p{{L}}'.\u2019-]*"
+NL_POSTCODE = r"[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Za-z]{2}"
+UK_POSTCODE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z]{2}"
+US_ZIP = r"(?:[A-Za-z]{2}[ \t]+)?\d{5}(?:-\d{4})?"
+HOUSE_NUMBER = r"(?<![\d.:/])\d{1,5}(?:[ \t]?[A-Za-z](?![\p{L}]))?(?:[ -]\d{1,4})?"
+UNIT = r"(?:,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|#)\.?[ \t]*#?\w+)?"
+CITY = rf"(?:,?[ \t]+{CITY_WORD}(?:[ \t]+{CITY_WORD}){{0,2}})"
+
+
+class StreetAddressRecognizer(PatternRecognizer):
+    """`Kerkstraat 12, 1234 AB Amsterdam`, `12 Baker Street, London NW1 6XE`, `141 Main St, Springfield, IL 62704`."""
+
+    PATTERNS = [
+        # Dutch: street (1-4 words) + number (+ letter/addition) + postcode + city.
+        Pattern(
+            "NL address",
+            rf"\b{WORD}(?:[ \t]+{WORD}){{0,3}}[ \t]+{HOUSE_NUMBER},?[ \t]+{NL_POSTCODE}\b{CITY}?",
+            0.6,
+        ),
+        # English: number + street (1-4 words) + optional unit + optional city + postcode.
+        Pattern(
+            "UK/US address",
+            rf"\b{HOUSE_NUMBER}[ \t]+{WORD}(?:[ \t]+{WORD}){{0,3}}{UNIT}{CITY}?,?[ \t]+(?:{UK_POSTCODE}|{US_ZIP})\b",
+            0.6,
+        ),
+    ]
+    CONTEXT = ["address", "adres", "street", "straat", "live", "woon", "deliver", "postcode", "zip"]
+
+    def __init__(
+        self,
+        patterns: Optional[List[Pattern]] = None,
+        context: Optional[List[str]] = None,
+        supported_language: str = "en",
+        supported_entity: str = "STREET_ADDRESS",
+    ) -> None:
+        super().__init__(
+            supported_entity=supported_entity,
+            patterns=patterns or self.PATTERNS,
+            context=context or self.CONTEXT,
+            supported_language=supported_language,
+        )
+
+    def analyze(
+        self,
+        text: str,
+        entities: List[str],
+        nlp_artifacts: Optional[NlpArtifacts] = None,
+        regex_flags: Optional[int] = None,
+    ) -> List[RecognizerResult]:
+        """Presidio's matching, then leading cue words ("i live at") are cut off."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            for word in regex.finditer(r"\S+", text[result.start:result.end]):
+                if word.group().lower().strip(",:.") not in stop_words():
+                    result.start += word.start()
+                    break
+        return results

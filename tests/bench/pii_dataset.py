@@ -1,0 +1,193 @@
+"""Generated, obviously fake chat messages with known personal data and business tokens.
+
+Faker (English, British, Dutch and other locales) makes the values; templates put them in
+chat-style sentences (cues and no cues, lower case, all caps, typos, several values per
+message); negative messages are full of order numbers, invoices, tracking codes, prices,
+dates and product names that must survive masking.
+"""
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+from faker import Faker
+
+NAME_LOCALES = ["en_US", "en_GB", "nl_NL", "tr_TR", "pl_PL", "id_ID", "es_ES", "fr_FR"]
+PRODUCTS = ["Emma mattress", "Billy bookcase", "Oak side table", "Linen bedding set",
+            "Jasmine scented candle", "Hugo desk lamp", "Cast-iron pan", "Wool throw blanket",
+            "Victoria glass vase", "Nova reading chair"]
+
+
+@dataclass
+class Sample:
+    text: str = ""
+    values: List[Tuple[str, int, int]] = field(default_factory=list)
+    business: List[Tuple[str, int, int]] = field(default_factory=list)
+
+    def add(self, part: str, kind: str = "", business: bool = False) -> None:
+        start = len(self.text)
+        self.text += part
+        if kind:
+            (self.business if business else self.values).append((kind, start, len(self.text)))
+
+
+class Generator:
+    def __init__(self, seed: int = 2026) -> None:
+        self.rng = random.Random(seed)
+        Faker.seed(seed)
+        self.fakers = {loc: Faker(loc) for loc in NAME_LOCALES}
+        self.en, self.nl, self.gb = self.fakers["en_US"], self.fakers["nl_NL"], self.fakers["en_GB"]
+
+    # ---- values ---------------------------------------------------------------------
+    def case(self, text: str) -> str:
+        r = self.rng.random()
+        return text.lower() if r < 0.45 else text.upper() if r < 0.55 else text
+
+    def person(self) -> str:
+        faker = self.fakers[self.rng.choice(NAME_LOCALES)]
+        return self.case(f"{faker.first_name()} {faker.last_name()}")
+
+    def email(self) -> str:
+        return self.rng.choice([self.en, self.nl, self.gb]).email()
+
+    def phone(self) -> str:
+        r, d = self.rng, lambda n: "".join(self.rng.choice(string.digits) for _ in range(n))
+        mobile = f"6{r.choice('12345')}{d(7)}"
+        area = r.choice(["20", "10", "70", "30", "40", "50", "13"])
+        return r.choice([
+            f"0{mobile[:1]}-{mobile[1:]}", f"0{mobile}", f"0{mobile[:1]} {mobile[1:5]} {mobile[5:]}",
+            f"+31 {mobile[:1]} {mobile[1:]}", f"+31{mobile}", f"+31 (0){mobile}",
+            f"0{area}-{d(7)}" if len(area) == 2 else f"0{area}-{d(6)}", f"0{area} {d(3)} {d(4)}",
+            f"+44 20 7{d(3)} {d(4)}", f"07{r.choice('45789')}{d(2)} {d(6)}",
+            f"({r.choice(['212', '415', '312', '617', '206'])}) {r.randint(201, 989)}-{d(4)}",
+            f"{r.choice(['212', '415', '312'])}-{r.randint(201, 989)}-{d(4)}",
+            f"+1 {r.choice(['212', '415', '312'])} {r.randint(201, 989)} {d(4)}",
+        ])
+
+    def iban(self) -> str:
+        raw = self.nl.iban() if self.rng.random() < 0.7 else self.fakers["fr_FR"].iban()
+        spaced = " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+        return self.rng.choice([raw, spaced, raw.lower(), spaced.lower()])
+
+    def card(self) -> str:
+        number = self.en.credit_card_number(card_type=self.rng.choice(["visa", "mastercard", "amex"]))
+        if len(number) == 16 and self.rng.random() < 0.5:
+            sep = self.rng.choice([" ", "-"])
+            number = sep.join(number[i:i + 4] for i in range(0, 16, 4))
+        return number
+
+    def bsn(self) -> str:
+        while True:
+            digits = [self.rng.randint(0, 9) for _ in range(8)]
+            total = sum(d * w for d, w in zip(digits, range(9, 1, -1)))
+            last = total % 11
+            if last < 10 and digits[0] != 0:
+                return "".join(map(str, digits + [last]))
+
+    def ip(self) -> str:
+        return self.en.ipv4() if self.rng.random() < 0.8 else self.en.ipv6()
+
+    def address(self) -> str:
+        r = self.rng.random()
+        if r < 0.5:
+            nl = self.nl
+            text = f"{nl.street_name()} {nl.building_number()}{self.rng.choice(['', 'a', ' B', '-2'])}, {nl.postcode()} {nl.city()}"
+        elif r < 0.75:
+            gb = self.gb
+            text = f"{gb.building_number()} {gb.street_name()}, {gb.city()} {gb.postcode()}"
+        else:
+            en = self.en
+            text = f"{en.building_number()} {en.street_name()}, {en.city()}, {en.state_abbr()} {en.zipcode()}"
+        return self.case(text) if self.rng.random() < 0.6 else text
+
+    # ---- business tokens -----------------------------------------------------------------
+    def business(self) -> Tuple[str, str]:
+        r, d = self.rng, lambda n: "".join(self.rng.choice(string.digits) for _ in range(n))
+        kind = r.choice(["order", "invoice", "tracking", "price", "date", "product"])
+        value = {
+            "order": lambda: r.choice([f"CND-{d(6)}", f"cnd{d(6)}", f"CND {d(6)}"]),
+            "invoice": lambda: f"INV-{r.randint(2024, 2026)}-{d(5)}",
+            "tracking": lambda: r.choice([
+                "3S" + "".join(r.choice(string.ascii_uppercase + string.digits) for _ in range(11)),
+                f"JVGL{d(14)}", "1Z" + "".join(r.choice(string.ascii_uppercase + string.digits) for _ in range(16))]),
+            "price": lambda: r.choice([f"€{r.randint(5, 999)},{d(2)}", f"EUR {r.randint(5, 999)}.{d(2)}",
+                                       f"${r.randint(5, 999)}.{d(2)}", f"{r.randint(5, 999)} euro"]),
+            "date": lambda: r.choice([f"{r.randint(1, 28):02d}-{r.randint(1, 12):02d}-2026",
+                                      f"{r.randint(1, 28)} march", f"march {r.randint(1, 28)}",
+                                      f"{r.randint(1, 28)}/{r.randint(1, 12)}/2026", "next tuesday"]),
+            "product": lambda: r.choice(PRODUCTS),
+        }[kind]()
+        return kind, value
+
+    # ---- messages --------------------------------------------------------------------------
+    PERSON_CUES = [
+        ("my name is ", ""), ("this is ", " speaking"), ("hi, ", " here"), ("i'm ", ""),
+        ("ik ben ", ""), ("mijn naam is ", ""), ("the name on the account is ", ""),
+        ("it's ", " again"), ("hello this is ", ""), ("MY NAME IS ", ""),
+    ]
+    SLOTS = {
+        "EMAIL_ADDRESS": ["my email is ", "mail me at ", "e-mail: ", "contact ", "mijn email is "],
+        "PHONE_NUMBER": ["call me on ", "my number is ", "bel me op ", "phone: ", "reach me at "],
+        "IBAN_CODE": ["refund it to ", "my iban is ", "rekeningnummer ", "account "],
+        "CREDIT_CARD": ["my card is ", "card number ", "i paid with "],
+        "NL_BSN": ["my bsn is ", "bsn ", "burgerservicenummer: ", "citizen service number "],
+        "IP_ADDRESS": ["my ip is ", "from ip ", "the site blocked "],
+        "STREET_ADDRESS": ["i live at ", "send it to ", "my address is ", "mijn adres is ", "deliver to "],
+    }
+    FILLERS = ["where is my order", "i need help with my delivery", "the parcel never arrived",
+               "can you check this please", "i want a refund", "my package is late",
+               "please update my details", "thanks in advance", "is this correct"]
+
+    def typo(self, text: str) -> str:
+        if len(text) < 6 or self.rng.random() > 0.3:
+            return text
+        i = self.rng.randint(1, len(text) - 3)
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+
+    def positive(self) -> Sample:
+        sample = Sample()
+        kinds = self.rng.sample(["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD",
+                                 "NL_BSN", "IP_ADDRESS", "STREET_ADDRESS"], self.rng.randint(1, 3))
+        if self.rng.random() < 0.5:
+            sample.add(self.typo(self.rng.choice(self.FILLERS)) + ". ")
+        for index, kind in enumerate(kinds):
+            if index:
+                sample.add(self.rng.choice([". ", ", and ", " and ", ". also "]))
+            if kind == "PERSON":
+                if self.rng.random() < 0.15:
+                    faker = self.fakers[self.rng.choice(NAME_LOCALES)]
+                    sample.add(self.rng.choice(["Can ", "Please let ", "Yesterday "]))
+                    sample.add(f"{faker.first_name()} {faker.last_name()}", "PERSON")
+                    sample.add(self.rng.choice([" pick up the parcel", " collect it", " called you"]))
+                else:
+                    before, after = self.rng.choice(self.PERSON_CUES)
+                    sample.add(before)
+                    sample.add(self.person(), "PERSON")
+                    sample.add(after)
+                continue
+            sample.add(self.rng.choice(self.SLOTS[kind]))
+            value = {"EMAIL_ADDRESS": self.email, "PHONE_NUMBER": self.phone, "IBAN_CODE": self.iban,
+                     "CREDIT_CARD": self.card, "NL_BSN": self.bsn, "IP_ADDRESS": self.ip,
+                     "STREET_ADDRESS": self.address}[kind]()
+            sample.add(value, kind)
+        if self.rng.random() < 0.5:
+            kind, value = self.business()
+            sample.add(self.rng.choice([" about order ", " re ", ", it's about ", " for "]))
+            sample.add(value, kind, business=True)
+        return sample
+
+    def negative(self) -> Sample:
+        sample = Sample()
+        sample.add(self.typo(self.rng.choice(self.FILLERS)) + ": ")
+        for index in range(self.rng.randint(2, 4)):
+            if index:
+                sample.add(self.rng.choice([", ", " and ", ". ", " - "]))
+            kind, value = self.business()
+            sample.add(self.rng.choice(["", "the ", "order ", "ref ", "for "]) if kind != "order" else "")
+            sample.add(value, kind, business=True)
+        return sample
+
+    def dataset(self, positives: int = 600, negatives: int = 200) -> List[Sample]:
+        return [self.positive() for _ in range(positives)] + [self.negative() for _ in range(negatives)]
