@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-                   $(wildcard bot/guardrails/*.py)
+                   $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py)
 
 .PHONY: help setup run shell train validate test test-unit test-stories test-nlu test-e2e lock clean
 

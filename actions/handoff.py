@@ -8,6 +8,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
+from bot.pii.conversation import ConversationMasker
 from bot.storage.tickets import open_ticket, transcript_from_events
 
 
@@ -30,7 +31,10 @@ def hand_off(
         reason=handoff_reason.code,
         priority=handoff_reason.priority,
         summary=summary,
-        transcript=transcript_from_events(tracker.events),
+        # The current turn reaches the action server unmasked: mask before storing.
+        transcript=ConversationMasker(tracker.sender_id).mask_transcript(
+            transcript_from_events(tracker.events)
+        ),
         channel=tracker.get_latest_input_channel(),
     )
     text = handoff_reason.message if intro is None else f"{intro} {handoff_reason.message}"

@@ -9,10 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import List, Optional
+from typing import IO, List, Optional
 
 from bot.config import PROJECT_ROOT, Settings
 
@@ -43,11 +44,7 @@ def action_server_command(current: Settings) -> List[str]:
 
 
 def rasa_server_command(current: Settings, model: Path, token: str, shell: bool = False) -> List[str]:
-    common = [
-        "--model", str(model),
-        "--endpoints", "endpoints.yml",
-        "--log-file", str(current.logs_dir / "rasa.log"),
-    ]
+    common = ["--model", str(model), "--endpoints", "endpoints.yml"]
     if shell:
         return [_bin("rasa"), "shell", *common]
     return [
@@ -59,6 +56,56 @@ def rasa_server_command(current: Settings, model: Path, token: str, shell: bool 
         "--cors", "*",
         *common,
     ]
+
+
+def verify_tracker_store(current: Settings) -> None:
+    """Refuse to start unless endpoints.yml yields the masking tracker store.
+
+    Rasa silently falls back to an in-memory store when a custom store cannot be
+    imported; this check loads the store exactly as Rasa does, in the same environment.
+    """
+    os.environ.update(child_environment(current))
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.utils.common import class_from_module_path
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from bot.storage.masking_tracker_store import MaskingTrackerStore
+
+    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
+    if config is None or not config.type:
+        raise SystemExit("endpoints.yml: field 'tracker_store.type': missing; Candor needs the masking tracker store.")
+    try:
+        store_class = class_from_module_path(config.type)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"endpoints.yml: field 'tracker_store.type': cannot load {config.type!r}: {exc}") from exc
+    if not (isinstance(store_class, type) and issubclass(store_class, MaskingTrackerStore)):
+        raise SystemExit(
+            f"endpoints.yml: field 'tracker_store.type': {config.type!r} does not mask personal "
+            "data; use bot.storage.masking_tracker_store.MaskingTrackerStore."
+        )
+    store_class(host=config.url, domain=Domain.empty(), **config.kwargs)
+
+
+def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
+    """Copy a child's output line by line through the PII masker into the log and terminal."""
+    from bot.pii.engine import engine
+
+    pii = engine()
+
+    def _run() -> None:
+        for raw in iter(source.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            try:
+                line = pii.mask(line).text
+            except Exception:  # noqa: BLE001 - never print what could not be checked
+                line = "[log line withheld: personal data could not be checked]"
+            for target in targets:
+                target.write(line + "\n")
+                target.flush()
+
+    thread = threading.Thread(target=_run, daemon=True)
+    thread.start()
+    return thread
 
 
 class Supervisor:
@@ -134,18 +181,27 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
     def _on_signal(signum, frame):  # noqa: ARG001 - signal handler signature
         raise KeyboardInterrupt
 
+    verify_tracker_store(current)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     actions_log = open(current.logs_dir / "actions.log", "a", buffering=1)
+    rasa_log = open(current.logs_dir / "rasa.log", "a", buffering=1)
     try:
-        supervisor.start(action_server_command(current), env, stdout=actions_log, stderr=subprocess.STDOUT)
+        actions = supervisor.start(
+            action_server_command(current), env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        pump_masked(actions.stdout, [actions_log])
         if shell:
             # The shell stays in our process group so it keeps reading the terminal.
             shell_child = supervisor.start(
                 rasa_server_command(current, model, token, shell=True), env, own_group=False
             )
             return shell_child.wait()
-        server = supervisor.start(rasa_server_command(current, model, token), env)
+        server = supervisor.start(
+            rasa_server_command(current, model, token), env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        pump_masked(server.stdout, [rasa_log, sys.stdout])
         if wait_until_up(f"http://127.0.0.1:{current.port}/", 300, server):
             where = f"stored in {token_file}" if token_file else "from CANDOR_API_TOKEN"
             print(
@@ -166,3 +222,4 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
     finally:
         supervisor.stop()
         actions_log.close()
+        rasa_log.close()

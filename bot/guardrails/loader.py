@@ -121,9 +121,13 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
 _OPERATORS = ["mask", "vault", "drop", "keep"]
 SCHEMAS["pii.yml"] = {
     "type": "object",
-    "required": ["spacy_model", "language", "default_threshold", "entities", "allow_list"],
+    "required": [
+        "sensitive_data_warning", "spacy_model", "language", "default_threshold", "entities",
+        "allow_list",
+    ],
     "additionalProperties": False,
     "properties": {
+        "sensitive_data_warning": _TEXT,
         "spacy_model": _TEXT,
         "language": {"enum": ["en"]},
         "default_threshold": {"type": "number", "minimum": 0, "maximum": 1},
@@ -285,11 +289,17 @@ class EntityRule:
 class PiiPolicy:
     """`policies/pii.yml`, validated, with its regular expressions compiled."""
 
+    sensitive_data_warning: str
     spacy_model: str
     language: str
     entities: Dict[str, EntityRule]
     context: Dict[str, Tuple[str, ...]]
     allow_list: Dict[str, re.Pattern]
+
+    @property
+    def warn_entities(self) -> List[str]:
+        """NLU entity names (`pii_credit_card`) whose appearance earns a warning."""
+        return [f"pii_{e.lower()}" for e, rule in self.entities.items() if rule.warn]
 
 
 def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
@@ -306,6 +316,7 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
     if unknown:
         raise PolicyError(path, f"context.{unknown[0]}", "entity is not listed under entities")
     return PiiPolicy(
+        sensitive_data_warning=" ".join(raw["sensitive_data_warning"].split()),
         spacy_model=raw["spacy_model"],
         language=raw["language"],
         entities={

@@ -28,7 +28,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.guardrails.loader import Policies, policies
+from bot.guardrails.loader import Policies, load_pii_policy, policies
 
 ACTION_DISCLOSE = "action_disclose"
 ACTION_HANDOFF = "action_handoff"
@@ -38,6 +38,7 @@ ACTION_CANCEL_OPT_OUT = "action_cancel_opt_out"
 ACTION_OPT_IN = "action_opt_in"
 ACTION_ANSWER_IS_BOT = "action_answer_is_bot"
 UTTER_UNAVAILABLE = "utter_assistant_unavailable"
+ACTION_WARN_SENSITIVE = "action_warn_sensitive_data"
 
 SLOT_DISCLOSURE_VERSION = "disclosure_version"
 SLOT_OPT_OUT = "ai_opt_out"
@@ -82,6 +83,16 @@ def _user_turn_pending(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def _ran_since_user_message(tracker: DialogueStateTracker, action: Text) -> bool:
+    """True if `action` ran after the latest customer message (even if it was reverted)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name == action:
+            return True
+    return False
+
+
 def _bot_action_before_user(tracker: DialogueStateTracker) -> Optional[Text]:
     """The last bot action before the latest customer message (ignoring action_listen)."""
     seen_user = False
@@ -117,6 +128,7 @@ class GuardrailPolicy(Policy):
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         # Fail closed: an invalid policy file stops the server here, naming file and field.
         self.policies: Policies = policies(config.get("policies_dir"))
+        self.warn_entities = set(load_pii_policy(config.get("policies_dir")).warn_entities)
 
     def train(
         self,
@@ -167,6 +179,14 @@ class GuardrailPolicy(Policy):
             return ACTION_DISCLOSE, []
         message = tracker.latest_message
         intent = (message.intent or {}).get("name") if message else None
+        parse_data = (message.parse_data or {}) if message else {}
+        if parse_data.get("pii_masking_failed"):
+            # Fail closed: the message could not be checked for personal data.
+            return ACTION_HANDOFF, [SlotSet(SLOT_HANDOFF_REASON, "technical_problem")]
+        if not _ran_since_user_message(tracker, ACTION_WARN_SENSITIVE) and any(
+            e.get("entity") in self.warn_entities for e in parse_data.get("entities") or []
+        ):
+            return ACTION_WARN_SENSITIVE, []
         if tracker.get_slot(SLOT_OPT_OUT):
             if intent == "opt_in":
                 return ACTION_OPT_IN, []

@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import tldextract
 from presidio_analyzer import AnalyzerEngine, Pattern, RecognizerRegistry, RecognizerResult
@@ -59,23 +59,30 @@ class Finding:
 
 
 class Placeholders:
-    """Typed, numbered placeholders for one conversation; the same value keeps its number."""
+    """Typed, numbered placeholders for one conversation; the same value keeps its number.
 
-    def __init__(self, known: Optional[Dict[Tuple[str, str], str]] = None) -> None:
+    Values are looked up by `hasher(entity_type, folded value)`; the conversation store
+    passes a keyed hash, so the mapping can be persisted without the values.
+    """
+
+    def __init__(
+        self,
+        known: Optional[Dict[Tuple[str, str], str]] = None,
+        hasher: Callable[[str, str], str] = lambda entity_type, folded: folded,
+    ) -> None:
         self.known: Dict[Tuple[str, str], str] = dict(known or {})
         self.added: Dict[Tuple[str, str], str] = {}
+        self.hasher = hasher
 
     @staticmethod
-    def key(entity_type: str, value: str) -> Tuple[str, str]:
+    def fold(entity_type: str, value: str) -> str:
         folded = value.casefold().strip()
         if entity_type in ("PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "NL_BSN"):
-            folded = re.sub(r"[^0-9a-z+]", "", folded)
-        else:
-            folded = " ".join(folded.split())
-        return entity_type, folded
+            return re.sub(r"[^0-9a-z+]", "", folded)
+        return " ".join(folded.split())
 
     def placeholder(self, entity_type: str, value: str) -> str:
-        key = self.key(entity_type, value)
+        key = (entity_type, self.hasher(entity_type, self.fold(entity_type, value)))
         if key not in self.known:
             used = sum(1 for (kind, _) in self.known if kind == entity_type)
             self.known[key] = self.added[key] = f"<{entity_type}_{used + 1}>"

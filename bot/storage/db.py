@@ -49,6 +49,38 @@ handoff_tickets = sa.Table(
 )
 
 
+# Personal data at rest is only ever here, and only encrypted: one data key per
+# conversation (wrapped by the master key), one ciphertext per placeholder.
+vault_keys = sa.Table(
+    "vault_keys",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+vault_items = sa.Table(
+    "vault_items",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("placeholder", sa.String(64), primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Which placeholder a value got in a conversation, keyed by a keyed hash of the value
+# (HMAC with a key derived from the master key), never by the value itself.
+pii_placeholders = sa.Table(
+    "pii_placeholders",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("entity_type", sa.String(64), primary_key=True),
+    sa.Column("value_digest", sa.String(64), primary_key=True),
+    sa.Column("placeholder", sa.String(64), nullable=False),
+)
+
+
 @functools.lru_cache(maxsize=8)
 def _engine(url: str) -> sa.engine.Engine:
     engine = sa.create_engine(url, future=True)

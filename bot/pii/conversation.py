@@ -1,0 +1,104 @@
+"""Masking for one conversation: consistent placeholders, vaulted originals, fail closed."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterable, List, Optional
+
+import sqlalchemy as sa
+
+from bot.pii.engine import Masked, Placeholders, engine
+from bot.pii.vault import Vault, digest
+from bot.storage.db import engine as db_engine
+from bot.storage.db import pii_placeholders
+
+logger = logging.getLogger(__name__)
+
+WITHHELD = "[withheld: personal data could not be checked]"
+# Keys whose values are structure, not content: never masked.
+STRUCTURAL_KEYS = frozenset(
+    """event name policy timestamp confidence entity extractor start end input_channel
+    message_id id type_name intent_name action_name processor role group
+    is_interrupted hide_rule_turn action_text""".split()
+)
+
+
+class ConversationMasker:
+    """Masks text and events of one sender's conversation, as `policies/pii.yml` says."""
+
+    def __init__(self, sender_id: str, url: Optional[str] = None) -> None:
+        self.sender_id = sender_id
+        self.url = url
+        self.engine = engine()
+        self.placeholders = self._load()
+        self._cache: Dict[str, Masked] = {}
+        self.failed = False
+
+    def _load(self) -> Placeholders:
+        with db_engine(self.url).connect() as conn:
+            rows = conn.execute(
+                sa.select(pii_placeholders).where(pii_placeholders.c.sender_id == self.sender_id)
+            ).mappings()
+            known = {(r["entity_type"], r["value_digest"]): r["placeholder"] for r in rows}
+        return Placeholders(known, hasher=digest)
+
+    def _persist(self, masked: Masked) -> None:
+        """Store new placeholders (as keyed hashes) and vault the originals a purpose needs."""
+        added, self.placeholders.added = self.placeholders.added, {}
+        if added:
+            with db_engine(self.url).begin() as conn:
+                conn.execute(
+                    pii_placeholders.insert(),
+                    [
+                        {"sender_id": self.sender_id, "entity_type": kind,
+                         "value_digest": value_digest, "placeholder": placeholder}
+                        for (kind, value_digest), placeholder in added.items()
+                    ],
+                )
+        rules = self.engine.policy.entities
+        vault = None
+        for finding, placeholder in zip(masked.findings, masked.placeholders):
+            if rules[finding.entity_type].operator == "vault":
+                vault = vault or Vault(self.url)
+                vault.put(self.sender_id, placeholder, finding.entity_type, finding.text)
+
+    def mask_text(self, text: str) -> Masked:
+        """`text` masked with this conversation's placeholders; fails closed to a marker."""
+        if text in self._cache:
+            return self._cache[text]
+        try:
+            masked = self.engine.mask(text, self.placeholders)
+            self._persist(masked)
+        except Exception:  # noqa: BLE001 - any failure must not let raw text through
+            logger.exception("Masking failed for a message of conversation %s; nothing raw is kept.", self.sender_id)
+            self.failed = True
+            masked = Masked(WITHHELD, [], [])
+        self._cache[text] = masked
+        return masked
+
+    def mask_value(self, value: Any, key: str = "") -> Any:
+        """Every string inside `value` masked, except structural keys."""
+        if isinstance(value, str):
+            return value if key in STRUCTURAL_KEYS else self.mask_text(value).text
+        if isinstance(value, dict):
+            return {k: self.mask_value(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.mask_value(v, key) for v in value]
+        return value
+
+    def mask_event(self, event: Dict[str, Any]) -> Dict[str, Any]:
+        """A tracker event (as a dict) with user text, parse data, slots, bot text and metadata masked."""
+        masked = self.mask_value(event)
+        if event.get("event") == "user" and isinstance(event.get("text"), str):
+            text = self.mask_text(event["text"])
+            parse_data = masked.get("parse_data") or {}
+            parse_data["text"] = text.text
+            # PII entities carry the conversation's placeholders, in order of appearance.
+            pii = iter(text.placeholders)
+            for entity in parse_data.get("entities") or []:
+                if entity.get("extractor") == "PiiMasker":
+                    entity["value"] = next(pii, entity.get("value"))
+            masked["parse_data"] = parse_data
+        return masked
+
+    def mask_transcript(self, lines: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        return [{**line, "text": self.mask_text(line["text"]).text} for line in lines]

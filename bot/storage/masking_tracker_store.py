@@ -1,0 +1,33 @@
+"""MaskingTrackerStore: Rasa's SQL tracker store, with personal data masked before saving.
+
+Configured in `endpoints.yml` (`type: bot.storage.masking_tracker_store.MaskingTrackerStore`,
+same parameters as Rasa's SQL store: SQLite by default, a PostgreSQL `url` in production).
+User text, parse data, entity values, slot values, bot text and metadata are masked with
+the conversation's placeholders; if masking fails, a fixed marker is stored instead.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.pii.conversation import ConversationMasker
+
+logger = logging.getLogger(__name__)
+
+
+class MaskingTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store that never writes raw personal data."""
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        masker = ConversationMasker(tracker.sender_id)
+        for event in super()._additional_events(session, tracker):
+            yield Event.from_parameters(masker.mask_event(event.as_dict()))
+        if masker.failed:
+            logger.error(
+                "Conversation %s: a message could not be checked for personal data and "
+                "was stored as a marker.", tracker.sender_id
+            )
