@@ -201,7 +201,11 @@ class PiiEngine:
             holes = [(a, b) for a, b in allowed if a <= result.start or b >= result.end]
             for start, end in _subtract((result.start, result.end), holes):
                 piece = text[start:end]
-                stripped = piece.strip(" \t,.;:!?()[]'\"")
+                stripped = piece.strip(" \t,.;:!?[]'\"")
+                if "(" not in stripped:
+                    stripped = stripped.strip(")")
+                if ")" not in stripped:
+                    stripped = stripped.strip("(")
                 if not re.search(r"\w", stripped):
                     continue
                 start += piece.index(stripped)

@@ -17,6 +17,14 @@ EXTRA_STOPS = frozenset(
 )
 
 
+# Chat and shop vocabulary that name detectors mistake for names ("bsn", "paypal").
+NOT_NAMES = frozenset(
+    """bsn iban sofinummer email e-mail mail tel phone nr no ok okay pls plz thx ty lol hi hey
+    hello paypal ideal klarna visa mastercard amex bancontact postnl dhl dpd ups gls cnd inv
+    customer service support helpdesk""".split()
+)
+
+
 @functools.lru_cache(maxsize=1)
 def stop_words() -> FrozenSet[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
@@ -42,7 +50,7 @@ def _dictionary() -> FrozenSet[str]:
 def is_ordinary_word(word: str) -> bool:
     """A stop word, or an English dictionary word that is not also a known first name."""
     word = word.lower().strip("'\u2019-.,!?")
-    if word in stop_words():
+    if word in stop_words() or word in NOT_NAMES:
         return True
     return word in _dictionary() and _first_names().get_gender(word) == "unknown"
 
@@ -50,7 +58,7 @@ def is_ordinary_word(word: str) -> bool:
 def looks_like_first_name(word: str) -> bool:
     """A known first name from many countries, or at least not an ordinary English word."""
     word = word.lower().strip("'\u2019-")
-    if len(word) < 2 or word in stop_words() or word.endswith("ing"):
+    if len(word) < 2 or word in stop_words() or word in NOT_NAMES or word.endswith("ing"):
         return False
     return _first_names().get_gender(word) != "unknown" or word not in _dictionary()
 

@@ -28,7 +28,8 @@ class PersonCueRecognizer(PatternRecognizer):
         Pattern("weak cue", rf"(?<=\b(?:{WEAK})[ \t,]+){NAME_WORDS}", 0.6),
         Pattern("trailing cue", rf"\b{NAME_WORDS}(?=[ \t,]+(?:here|speaking|hier)\b)", 0.6),
         # No cue, but written as a full name: "Can Erkan Tevetoğlu pick it up?"
-        Pattern("full name", r"\b\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+(?:[ \t]+(?:\p{Ll}{1,3}[ \t]+){0,2}\p{Lu}[\p{Ll}'\u2019-]+){1,3}", 0.5),
+        # Case-sensitive on purpose ((?-i:...)): Presidio matches case-insensitively.
+        Pattern("full name", r"(?-i:\b\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+(?:[ \t]+(?:\p{Ll}{1,3}[ \t]+){0,2}\p{Lu}[\p{Ll}'\u2019-]+){1,3})", 0.5),
     ]
     CONTEXT: List[str] = []
 

@@ -1,0 +1,86 @@
+"""Recognizers: (text, expected findings), negatives included; business tokens survive."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import pytest
+
+from bot.pii import engine
+
+Expected = List[Tuple[str, str]]
+
+
+def found(text: str) -> Expected:
+    return [(f.entity_type, f.text) for f in engine().analyze(text)]
+
+
+def assert_found(text: str, expected: Expected) -> None:
+    assert found(text) == expected, f"in {text!r}"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("this is kathryn hardy speaking", [("PERSON", "kathryn hardy")]),
+        ("MY NAME IS KATHRYN HARDY", [("PERSON", "KATHRYN HARDY")]),
+        ("ik ben jan de vries", [("PERSON", "jan de vries")]),
+        ("mijn naam is fatima el amrani", [("PERSON", "fatima el amrani")]),
+        ("the name on the account is kwame mensah", [("PERSON", "kwame mensah")]),
+        ("hi, priya sharma here", [("PERSON", "priya sharma")]),
+        ("i'm agnieszka nowak and my parcel is late", [("PERSON", "agnieszka nowak")]),
+        ("Can Erkan Yilmaz pick up the parcel?", [("PERSON", "Erkan Yilmaz")]),
+    ],
+)
+def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
+    assert_found(text, expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my bsn is 111222333", [("NL_BSN", "111222333")]),
+        ("bsn 123456782", [("NL_BSN", "123456782")]),
+        ("iban NL91ABNA0417164300", [("IBAN_CODE", "NL91ABNA0417164300")]),
+        ("iban nl91 abna 0417 1643 00 please", [("IBAN_CODE", "nl91 abna 0417 1643 00")]),
+        ("card 4111 1111 1111 1111", [("CREDIT_CARD", "4111 1111 1111 1111")]),
+        ("card 2223-0031-2200-3222", [("CREDIT_CARD", "2223-0031-2200-3222")]),
+        ("mail kathryn.hardy@example.com", [("EMAIL_ADDRESS", "kathryn.hardy@example.com")]),
+        ("from 192.168.10.20 today", [("IP_ADDRESS", "192.168.10.20")]),
+        ("call 06-12345678", [("PHONE_NUMBER", "06-12345678")]),
+        ("bel +31 6 1234 5678", [("PHONE_NUMBER", "+31 6 1234 5678")]),
+        ("office 020-1234567", [("PHONE_NUMBER", "020-1234567")]),
+        ("uk +44 20 7946 0958", [("PHONE_NUMBER", "+44 20 7946 0958")]),
+        ("us (415) 555-2671", [("PHONE_NUMBER", "(415) 555-2671")]),
+        ("i live at kerkstraat 12, 1234 AB amsterdam", [("STREET_ADDRESS", "kerkstraat 12, 1234 AB amsterdam")]),
+        ("ship to 12 Baker Street, London NW1 6XE", [("STREET_ADDRESS", "12 Baker Street, London NW1 6XE")]),
+        ("send to 141 Main Street, Springfield, IL 62704", [("STREET_ADDRESS", "141 Main Street, Springfield, IL 62704")]),
+    ],
+)
+def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -> None:
+    assert_found(text, expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bsn 123456789",  # fails the eleven-test
+        "iban NL91ABNA0417164301",  # fails mod-97
+        "card 4111 1111 1111 1112",  # fails Luhn
+        "where is my order CND-100234?",
+        "invoice INV-2026-00123 for €49,95 is wrong",
+        "tracking 3SABCD1234567 and JVGL01234567890123",
+        "it was due on 12-03-2026 and cost EUR 129.00",
+        "I want to return the Emma mattress and the Billy bookcase",
+        "i am so tired of waiting",
+        "can i pay with paypal",
+        "this is ridiculous",
+        "e-mail me the invoice",
+    ],
+)
+def test_ordinary_and_business_text_is_left_alone(text: str) -> None:
+    assert_found(text, [])
+
+
+def test_masking_keeps_business_tokens_next_to_personal_data() -> None:
+    masked = engine().mask("i'm kathryn hardy, order CND-100234 (Oak side table, €49,95) for 06-12345678")
+    assert masked.text == "i'm <PERSON_1>, order CND-100234 (Oak side table, €49,95) for <PHONE_NUMBER_1>"
