@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py)
 
-.PHONY: help setup run shell train validate test test-unit test-stories test-nlu test-e2e lock clean
+.PHONY: help setup run shell train validate test test-unit test-stories test-nlu test-e2e bench-pii lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test: setup ## set up if needed and run every check: unit, validate, train, stor
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
 	$(MAKE) test-e2e
+
+bench-pii: $(STAMP) ## PII benchmark: recall, business keep-rate, latency, vanilla Presidio vs Candor
+	$(PY) -m tests.bench.bench_pii
 
 lock: ## re-resolve requirements.in into requirements.lock
 	@py=$$(scripts/find-python310) || exit 1; tmp=$$(mktemp -d); \

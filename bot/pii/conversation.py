@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List, Optional
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
-from bot.pii.engine import Masked, Placeholders, engine
+from bot.pii.engine import Finding, Masked, Placeholders, engine
 from bot.pii.vault import Vault, digest
 from bot.storage.db import engine as db_engine
 from bot.storage.db import pii_placeholders
@@ -61,6 +62,36 @@ class ConversationMasker:
                 vault = vault or Vault(self.url)
                 vault.put(self.sender_id, placeholder, finding.entity_type, finding.text)
 
+    def _mask_known(self, masked: Masked) -> Masked:
+        """Values this conversation already masked are masked again wherever they recur,
+        even where no recognizer would see them ("thanks tina o'neill!" from the bot)."""
+        known = self.placeholders.known
+        kinds = {kind for kind, _ in known}
+        if not kinds:
+            return masked
+        text = masked.text
+        words = [m.span() for m in re.finditer(r"[^\s,;:!?()\"]+", text)]
+        replacements: List[Tuple[int, int, str, str]] = []
+        for size in range(min(5, len(words)), 0, -1):
+            for i in range(len(words) - size + 1):
+                start, end = words[i][0], words[i + size - 1][1]
+                candidate = text[start:end].strip(".'")
+                start = text.index(candidate, start) if candidate else start
+                end = start + len(candidate)
+                if not candidate or "<" in candidate or any(a < end and start < b for a, b, _, _ in replacements):
+                    continue
+                for kind in kinds:
+                    key = (kind, digest(kind, Placeholders.fold(kind, candidate)))
+                    if key in known:
+                        replacements.append((start, end, kind, known[key]))
+                        break
+        if not replacements:
+            return masked
+        for start, end, kind, placeholder in sorted(replacements, reverse=True):
+            text = text[:start] + placeholder + text[end:]
+        extra = [Finding(kind, s, e, 1.0, masked.text[s:e]) for s, e, kind, _ in sorted(replacements)]
+        return Masked(text, masked.findings + extra, masked.placeholders + [p for *_, p in sorted(replacements)])
+
     def mask_text(self, text: str) -> Masked:
         """`text` masked with this conversation's placeholders; fails closed to a marker."""
         if text in self._cache:
@@ -68,6 +99,7 @@ class ConversationMasker:
         try:
             masked = self.engine.mask(text, self.placeholders)
             self._persist(masked)
+            masked = self._mask_known(masked)
         except Exception:  # noqa: BLE001 - any failure must not let raw text through
             logger.exception("Masking failed for a message of conversation %s; nothing raw is kept.", self.sender_id)
             self.failed = True

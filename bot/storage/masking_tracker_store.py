@@ -8,7 +8,8 @@ the conversation's placeholders; if masking fails, a fixed marker is stored inst
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Iterator, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -21,6 +22,12 @@ logger = logging.getLogger(__name__)
 
 class MaskingTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store that never writes raw personal data."""
+
+    def __init__(self, *args: Any, dialect: Text = "sqlite", db: Text = "rasa.db",
+                 host: Optional[Text] = None, **kwargs: Any) -> None:
+        if dialect == "sqlite" and not host:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)  # the data dir may be new
+        super().__init__(*args, dialect=dialect, db=db, host=host, **kwargs)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         masker = ConversationMasker(tracker.sender_id)

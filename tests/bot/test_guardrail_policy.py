@@ -189,3 +189,28 @@ def test_a_disclosure_left_in_the_dialogue_state_waits_for_the_customer(policy, 
         SlotSet("disclosure_version", VERSION),
     ]
     assert predict(policy, domain, events) == "action_listen"
+
+
+def test_unchecked_personal_data_goes_to_a_human(policy, domain) -> None:
+    message = UserUttered(
+        "[withheld]", {"name": "nlu_fallback", "confidence": 1.0},
+        parse_data={"intent": {"name": "nlu_fallback"}, "entities": [], "pii_masking_failed": True},
+    )
+    tracker = DialogueStateTracker.from_events("customer-1", started() + [message], domain.slots)
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    assert domain.action_names_or_texts[prediction.max_confidence_index] == "action_handoff"
+    assert prediction.optional_events == [SlotSet("handoff_reason", "technical_problem")]
+
+
+def test_pasted_card_numbers_get_a_warning_once(policy, domain) -> None:
+    message = UserUttered(
+        "my card is <CREDIT_CARD_1>", {"name": "ask_payment_methods", "confidence": 0.9},
+        parse_data={"intent": {"name": "ask_payment_methods"},
+                    "entities": [{"entity": "pii_credit_card", "value": "<CREDIT_CARD_1>"}]},
+    )
+    events = started() + [message]
+    assert predict(policy, domain, events) == "action_warn_sensitive_data"
+    events += [ActionExecuted("action_warn_sensitive_data")]
+    from rasa.shared.core.events import ActionReverted
+    events += [ActionReverted()]
+    assert predict(policy, domain, events) is None

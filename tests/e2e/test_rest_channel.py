@@ -1,6 +1,7 @@
 """End to end: `make run`'s servers on free ports with a temporary data dir, over REST."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -294,3 +295,52 @@ def test_sigint_stops_both_servers_without_orphans(instances) -> None:
     assert stop(second) == 0
     time.sleep(1)
     assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+
+
+def _canaries() -> Dict[str, str]:
+    """Obviously fake personal data, generated for this run (never committed)."""
+    from faker import Faker
+
+    Faker.seed(uuid.uuid4().int % 10_000)
+    nl = Faker("nl_NL")
+    digits = [int(c) for c in f"{uuid.uuid4().int % 10**8:08d}"]
+    digits[0] = digits[0] or 1
+    check = sum(d * w for d, w in zip(digits, range(9, 1, -1))) % 11
+    while check == 10:  # eleven-test needs a single check digit
+        digits[7] = (digits[7] + 1) % 10
+        check = sum(d * w for d, w in zip(digits, range(9, 1, -1))) % 11
+    return {
+        "name": f"{nl.first_name()} {nl.last_name()}".lower(),
+        "email": f"canary.{uuid.uuid4().hex[:8]}@example.com",
+        "phone": f"06-{uuid.uuid4().int % 10**8:08d}",
+        "iban": nl.iban(),
+        "card": Faker().credit_card_number(card_type="visa16"),
+        "bsn": "".join(map(str, digits + [check])),
+        "address": f"{nl.street_name()} {uuid.uuid4().int % 200 + 1}, {nl.postcode()} {nl.city()}",
+    }
+
+
+def test_no_personal_data_at_rest_anywhere_in_the_data_dir(candor) -> None:
+    canary = _canaries()
+    customer = sender()
+    candor.say(customer, f"hi, this is {canary['name']} speaking")
+    candor.say(customer, f"my email is {canary['email']} and my phone is {canary['phone']}")
+    warned = texts(candor.say(customer, f"my card is {canary['card']} and bsn {canary['bsn']}"))
+    assert any("Please don't share card numbers" in t for t in warned)
+    candor.say(customer, f"refund to {canary['iban']} please, order CND-100002 for the Oak side table")
+    candor.say(customer, f"i live at {canary['address']}")
+    candor.say(customer, "where is order CND-100002?")
+    candor.say(customer, "I want to talk to a human")  # a ticket with the transcript
+    tracker_json = requests.get(
+        f"{candor.url}/conversations/{customer}/tracker", params={"token": candor.token}, timeout=30
+    ).text
+    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
+    for kind, value in canary.items():
+        for form in {value, json.dumps(value)[1:-1], value.replace(" ", "")}:
+            assert form.encode() not in stored, f"raw {kind} found in the data dir"
+            assert form not in tracker_json, f"raw {kind} in the tracker API"
+    # What the shop needs is kept intact.
+    assert b"CND-100002" in stored and b"Oak side table" in stored
+    assert "<PERSON_1>" in tracker_json and "<EMAIL_ADDRESS_1>" in tracker_json
+    transcript = candor.query("select transcript from handoff_tickets where sender_id = ?", customer)[0][0]
+    assert "<PERSON_1>" in transcript and "CND-100002" in transcript

@@ -1,0 +1,170 @@
+"""Masking at rest: placeholders per conversation, the vault, the tracker store, fail closed."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+import tldextract
+from cryptography.fernet import Fernet
+from faker import Faker
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.pii import conversation as conversation_module
+from bot.pii.conversation import WITHHELD, ConversationMasker
+from bot.pii.engine import engine, use_bundled_suffix_list
+from bot.pii.vault import Vault, VaultError, master_key
+from bot.storage.masking_tracker_store import MaskingTrackerStore
+from tests.conftest import PROJECT_ROOT
+
+fake = Faker("en_GB")
+
+
+@pytest.fixture
+def canary():
+    """Obviously fake personal data, made fresh for each test."""
+    Faker.seed(os.getpid())
+    return {
+        "name": f"{fake.first_name()} {fake.last_name()}".lower(),
+        "email": f"canary.{fake.user_name()}@example.com",
+        "card": "4111 1111 1111 1111",
+    }
+
+
+def every_byte(directory: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file())
+
+
+def test_same_value_same_placeholder_across_messages_and_restarts(canary) -> None:
+    first = ConversationMasker("conv-1")
+    a = first.mask_text(f"my name is {canary['name']}, mail {canary['email']}").text
+    assert a == "my name is <PERSON_1>, mail <EMAIL_ADDRESS_1>"
+    # A new masker (e.g. after a restart) for the same conversation reuses the numbers.
+    again = ConversationMasker("conv-1")
+    assert again.mask_text(f"{canary['email']} again, it's {canary['name'].title()}").text == (
+        "<EMAIL_ADDRESS_1> again, it's <PERSON_1>"
+    )
+    assert again.mask_text("write to someone.else@example.org").text == "write to <EMAIL_ADDRESS_2>"
+    # Another conversation starts from 1.
+    assert ConversationMasker("conv-2").mask_text(f"mail {canary['email']}").text == "mail <EMAIL_ADDRESS_1>"
+
+
+def test_vault_keeps_only_what_a_purpose_needs_and_only_encrypted(canary, data_dir) -> None:
+    masker = ConversationMasker("conv-v")
+    masker.mask_text(f"mail {canary['email']}, card {canary['card']}, i'm {canary['name']}")
+    vault = Vault()
+    assert vault.get("conv-v", "<EMAIL_ADDRESS_1>") == canary["email"]  # operator: vault
+    assert vault.get("conv-v", "<CREDIT_CARD_1>") is None  # operator: drop
+    assert vault.get("conv-v", "<PERSON_1>") is None  # operator: mask
+    stored = every_byte(data_dir)
+    for value in canary.values():
+        assert value.encode() not in stored
+    vault.destroy("conv-v")
+    assert vault.get("conv-v", "<EMAIL_ADDRESS_1>") is None
+
+
+def test_master_key_is_generated_owner_only_or_taken_from_the_environment(data_dir, monkeypatch) -> None:
+    key = master_key()
+    path = data_dir / "vault.key"
+    assert path.read_bytes().strip() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    own = Fernet.generate_key().decode()
+    monkeypatch.setenv("CANDOR_VAULT_KEY", own)
+    assert master_key() == own.encode()
+    monkeypatch.setenv("CANDOR_VAULT_KEY", "not-a-key")
+    with pytest.raises(VaultError, match="Fernet key"):
+        master_key()
+
+
+def _tracker(sender: str, canary) -> DialogueStateTracker:
+    domain = Domain.load(PROJECT_ROOT / "domain.yml")
+    text = f"hi, this is {canary['name']} speaking, order CND-100002 for the Oak side table, mail {canary['email']}"
+    return DialogueStateTracker.from_events(
+        sender,
+        [
+            ActionExecuted("action_listen"),
+            UserUttered(text, {"name": "ask_order_status", "confidence": 0.9},
+                        entities=[{"entity": "order_number", "value": "CND-100002"}],
+                        parse_data={"text": text, "intent": {"name": "ask_order_status"}, "entities": []},
+                        metadata={"from": canary["email"]}),
+            SlotSet("order_number", "CND-100002"),
+            BotUttered(f"Thanks {canary['name']}!", metadata={"echo": canary["email"]}),
+        ],
+        domain.slots,
+    )
+
+
+async def test_tracker_store_masks_everything_before_saving(canary, data_dir) -> None:
+    db = data_dir / "candor.db"
+    store = MaskingTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(db))
+    await store.save(_tracker("conv-t", canary))
+    stored = every_byte(data_dir)
+    for value in canary.values():
+        assert value.encode() not in stored
+        assert json.dumps(value)[1:-1].encode() not in stored
+    assert b"CND-100002" in stored and b"Oak side table" in stored
+    events = (await store.retrieve("conv-t")).events
+    user = next(e for e in events if isinstance(e, UserUttered))
+    assert user.text == "hi, this is <PERSON_1> speaking, order CND-100002 for the Oak side table, mail <EMAIL_ADDRESS_1>"
+    assert user.parse_data["text"] == user.text
+    bot = next(e for e in events if isinstance(e, BotUttered))
+    assert bot.text == "Thanks <PERSON_1>!" and bot.metadata == {"echo": "<EMAIL_ADDRESS_1>"}
+
+
+async def test_a_broken_analyzer_stores_a_marker_not_the_message(canary, data_dir, monkeypatch) -> None:
+    class Broken:
+        policy = engine().policy
+
+        def mask(self, *args, **kwargs):
+            raise RuntimeError("analyzer crashed")
+
+    monkeypatch.setattr(conversation_module, "engine", lambda: Broken())
+    store = MaskingTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(data_dir / "candor.db"))
+    await store.save(_tracker("conv-f", canary))
+    stored = every_byte(data_dir)
+    for value in canary.values():
+        assert value.encode() not in stored
+    user = next(e for e in (await store.retrieve("conv-f")).events if isinstance(e, UserUttered))
+    assert user.text == WITHHELD
+
+
+def test_email_recognition_needs_no_network(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise OSError("network is not allowed in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    use_bundled_suffix_list()
+    assert tldextract.extract("someone@shop.example.co.uk").suffix == "co.uk"
+    assert [f.entity_type for f in engine().analyze("mail me at someone@shop.example.co.uk")] == ["EMAIL_ADDRESS"]
+
+
+def test_nlu_masker_hides_personal_data_and_exposes_placeholders(canary) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.pii.nlu_masker import PiiMasker
+
+    message = Message(data={"text": f"my card is {canary['card']} and i'm {canary['name']}"})
+    PiiMasker().process([message])
+    assert message.get("text") == "my card is <CREDIT_CARD_1> and i'm <PERSON_1>"
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [
+        ("pii_credit_card", "<CREDIT_CARD_1>"),
+        ("pii_person", "<PERSON_1>"),
+    ]
+
+
+def test_nlu_masker_fails_closed(canary, monkeypatch) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.pii.nlu_masker import PiiMasker
+
+    masker = PiiMasker()
+    monkeypatch.setattr(masker.engine, "mask", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    message = Message(data={"text": f"i'm {canary['name']}"})
+    masker.process([message])
+    assert message.get("text") == WITHHELD
+    assert message.get("pii_masking_failed") is True
