@@ -126,20 +126,14 @@ def _merge(text: str, findings: List[Finding]) -> List[Finding]:
     return merged
 
 
-def _trim_words(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
-    """Cut stop words off both ends of a name ("MY NAME IS" is not a name, "ben jan" is "jan");
-    nothing is left when every word is an ordinary one ("im waiting", "paypal")."""
+def _drop_ordinary(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
+    """None when every word of a supposed name is an ordinary word ("MY NAME IS", "im
+    waiting", "paypal"); otherwise the span unchanged: cutting a name short would leak part
+    of it, masking a word too many costs nothing."""
     spans = [m.span() for m in re.finditer(r"\S+", text[start:end])]
-    names = [
-        (start + a, start + b)
-        for a, b in spans
-        if text[start + a:start + b].lower().strip(",.;:!?'\"") not in words.stop_words()
-    ]
-    if not names or all(words.is_ordinary_word(text[a:b]) for a, b in names):
+    if not spans or all(words.is_ordinary_word(text[start + a:start + b]) for a, b in spans):
         return None
-    first = next(i for i, s in enumerate(spans) if (start + s[0], start + s[1]) == names[0])
-    last = next(i for i, s in enumerate(spans) if (start + s[0], start + s[1]) == names[-1])
-    return start + spans[first][0], start + spans[last][1]
+    return start, end
 
 
 class PiiEngine:
@@ -211,7 +205,7 @@ class PiiEngine:
                 start += piece.index(stripped)
                 end = start + len(stripped)
                 if result.entity_type == "PERSON":
-                    trimmed = _trim_words(text, start, end)
+                    trimmed = _drop_ordinary(text, start, end)
                     if trimmed is None:
                         continue
                     start, end = trimmed

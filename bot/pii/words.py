@@ -33,6 +33,25 @@ def stop_words() -> FrozenSet[str]:
     return frozenset((set(EN) | set(NL) | EXTRA_STOPS) - PARTICLES)
 
 
+# Dutch words that end a name in chat ("ik ben jan en ik wil ..."); the rest of Dutch's
+# stop words also serve as surnames ("Allen", "Ben") and must not cut a name short.
+NL_BREAKERS = frozenset(
+    """en of maar mijn ik is met bij voor over hier want omdat dus ook nog niet wel graag
+    bedankt dank alsjeblieft alstublieft aub heb hebt heeft wil wilde kan kon moet
+    bestelling pakket""".split()
+)
+# English stop words that are also common surnames ("Theresa May", "Will").
+SURNAMES_IN_STOP_WORDS = frozenset({"may", "will", "well", "last", "first"})
+
+
+@functools.lru_cache(maxsize=1)
+def name_breakers() -> FrozenSet[str]:
+    """Words that end a name found after a cue."""
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+
+    return frozenset((set(EN) | EXTRA_STOPS | NL_BREAKERS) - PARTICLES - SURNAMES_IN_STOP_WORDS)
+
+
 @functools.lru_cache(maxsize=1)
 def _first_names():
     import gender_guesser.detector as gender
@@ -66,5 +85,6 @@ def looks_like_first_name(word: str) -> bool:
 def warm_up() -> None:
     """Load the word lists now (at engine build), not on a customer's first message."""
     stop_words()
+    name_breakers()
     _first_names()
     _dictionary()

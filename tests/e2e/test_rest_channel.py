@@ -301,7 +301,7 @@ def _canaries() -> Dict[str, str]:
     """Obviously fake personal data, generated for this run (never committed)."""
     from faker import Faker
 
-    Faker.seed(uuid.uuid4().int % 10_000)
+    Faker.seed(20261126)
     nl = Faker("nl_NL")
     digits = [int(c) for c in f"{uuid.uuid4().int % 10**8:08d}"]
     digits[0] = digits[0] or 1

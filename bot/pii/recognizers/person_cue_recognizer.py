@@ -15,7 +15,7 @@ import regex
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.words import PARTICLES, looks_like_first_name, stop_words
+from bot.pii.words import PARTICLES, looks_like_first_name, name_breakers, stop_words
 
 NAME_WORDS = r"\p{L}[\p{L}'\u2019-]+(?:[ \t]+\p{L}[\p{L}'\u2019-]+){0,3}"
 STRONG = r"my name is|my name's|my names|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
@@ -85,7 +85,7 @@ class PersonCueRecognizer(PatternRecognizer):
         kept = []
         for word_start, word_end in words:
             word = text[word_start:word_end].lower()
-            if word in stop_words() or (word in PARTICLES and not kept):
+            if word in name_breakers() or (word in PARTICLES and not kept):
                 break
             kept.append((word_start, word_end))
         while kept and text[kept[-1][0]:kept[-1][1]].lower() in PARTICLES:
