@@ -58,7 +58,7 @@ def rasa_server_command(current: Settings, model: Path, token: str, shell: bool 
     ]
 
 
-def verify_tracker_store(current: Settings) -> None:
+def verify_tracker_store(current: Settings, endpoints: Path = PROJECT_ROOT / "endpoints.yml") -> None:
     """Refuse to start unless endpoints.yml yields the masking tracker store.
 
     Rasa silently falls back to an in-memory store when a custom store cannot be
@@ -71,9 +71,14 @@ def verify_tracker_store(current: Settings) -> None:
 
     from bot.storage.masking_tracker_store import MaskingTrackerStore
 
-    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")
+    config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or not config.type:
         raise SystemExit("endpoints.yml: field 'tracker_store.type': missing; Candor needs the masking tracker store.")
+    if config.type.lower() in {"sql", "redis", "mongod", "dynamo", "in_memory"}:
+        raise SystemExit(
+            f"endpoints.yml: field 'tracker_store.type': Rasa's {config.type!r} store does not "
+            "mask personal data; use bot.storage.masking_tracker_store.MaskingTrackerStore."
+        )
     try:
         store_class = class_from_module_path(config.type)
     except (ImportError, AttributeError) as exc:
