@@ -50,7 +50,9 @@ class GuardrailIntentBackstop(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             classified = (message.get(INTENT) or {}).get("name")
-            backstop = self._policies.match_backstop(message.get(TEXT))
+            # The patterns are written for what customers type, so they read the text as
+            # typed (the PiiMasker may have put placeholders in TEXT).
+            backstop = self._policies.match_backstop(message.get("text_unmasked") or message.get(TEXT))
             if backstop is None or backstop.intent == classified:
                 continue
             message.set(INTENT, {"name": backstop.intent, "confidence": 1.0}, add_to_output=True)

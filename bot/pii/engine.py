@@ -126,12 +126,17 @@ def _merge(text: str, findings: List[Finding]) -> List[Finding]:
     return merged
 
 
-def _drop_ordinary(text: str, start: int, end: int) -> Optional[Tuple[int, int]]:
+def _drop_ordinary(text: str, start: int, end: int, from_ner: bool) -> Optional[Tuple[int, int]]:
     """None when every word of a supposed name is an ordinary word ("MY NAME IS", "im
     waiting", "paypal"); otherwise the span unchanged: cutting a name short would leak part
     of it, masking a word too many costs nothing."""
     spans = [m.span() for m in re.finditer(r"\S+", text[start:end])]
-    if not spans or all(words.is_ordinary_word(text[start + a:start + b]) for a, b in spans):
+    tokens = [text[start + a:start + b] for a, b in spans]
+    if not tokens or all(words.is_ordinary_word(t) for t in tokens):
+        return None
+    # On lower-case text spaCy's small model calls many words names ("praat", "ya");
+    # there, a name needs a known first name (names after a cue come from the cue recognizer).
+    if from_ner and text[start:end].islower() and not any(words.is_known_first_name(t) for t in tokens):
         return None
     return start, end
 
@@ -205,7 +210,8 @@ class PiiEngine:
                 start += piece.index(stripped)
                 end = start + len(stripped)
                 if result.entity_type == "PERSON":
-                    trimmed = _drop_ordinary(text, start, end)
+                    from_ner = (result.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
+                    trimmed = _drop_ordinary(text, start, end, from_ner)
                     if trimmed is None:
                         continue
                     start, end = trimmed

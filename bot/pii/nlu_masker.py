@@ -24,6 +24,8 @@ from bot.pii.engine import Placeholders, engine
 
 logger = logging.getLogger(__name__)
 FAILED_KEY = "pii_masking_failed"
+# The original text, for later components of this one parse only (never in parse output).
+UNMASKED_KEY = "text_unmasked"
 EXTRACTOR = "PiiMasker"
 
 
@@ -66,6 +68,7 @@ class PiiMasker(GraphComponent):
                 message.set(TEXT, WITHHELD)
                 message.set(FAILED_KEY, True, add_to_output=True)
                 continue
+            message.set(UNMASKED_KEY, text)  # not added to the output, so never stored
             message.set(TEXT, masked.text)
             entities = list(message.get(ENTITIES) or [])
             position = 0

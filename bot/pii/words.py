@@ -21,7 +21,7 @@ EXTRA_STOPS = frozenset(
 NOT_NAMES = frozenset(
     """bsn iban sofinummer email e-mail mail tel phone nr no ok okay pls plz thx ty lol hi hey
     hello paypal ideal klarna visa mastercard amex bancontact postnl dhl dpd ups gls cnd inv
-    customer service support helpdesk""".split()
+    customer service support helpdesk ya yah yo u ur thnx cya bye ciao doei""".split()
 )
 
 
@@ -77,9 +77,17 @@ def is_ordinary_word(word: str) -> bool:
 def looks_like_first_name(word: str) -> bool:
     """A known first name from many countries, or at least not an ordinary English word."""
     word = word.lower().strip("'\u2019-")
-    if len(word) < 2 or word in stop_words() or word in NOT_NAMES or word.endswith("ing"):
+    if len(word) < 2 or word in stop_words() or word in NOT_NAMES:
         return False
-    return _first_names().get_gender(word) != "unknown" or word not in _dictionary()
+    if is_known_first_name(word):
+        return True
+    # "i'm refunded", "i'm waiting": verb forms are not names (Ahmed and Fred are known).
+    return not word.endswith(("ing", "ed")) and word not in _dictionary()
+
+
+def is_known_first_name(word: str) -> bool:
+    """In gender-guesser's international list of first names."""
+    return _first_names().get_gender(word.lower().strip("'\u2019-.,!?")) != "unknown"
 
 
 def warm_up() -> None:

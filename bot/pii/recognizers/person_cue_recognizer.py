@@ -24,9 +24,9 @@ class PersonCueRecognizer(PatternRecognizer):
     """Names after (or before) a cue, in any letter case."""
 
     PATTERNS = [
-        Pattern("strong cue", rf"(?<=\b(?:{STRONG})[ \t:,]+){NAME_WORDS}", 0.7),
-        Pattern("weak cue", rf"(?<=\b(?:{WEAK})[ \t,]+){NAME_WORDS}", 0.6),
-        Pattern("trailing cue", rf"\b{NAME_WORDS}(?=[ \t,]+(?:here|speaking|hier)\b)", 0.6),
+        Pattern("strong cue", rf"(?<=\b(?:{STRONG})[ \t:,]+){NAME_WORDS}", 0.95),
+        Pattern("weak cue", rf"(?<=\b(?:{WEAK})[ \t,]+){NAME_WORDS}", 0.9),
+        Pattern("trailing cue", rf"\b{NAME_WORDS}(?=[ \t,]+(?:here|speaking|hier)\b)", 0.9),
         # No cue, but written as a full name: "Can Erkan Tevetoğlu pick it up?"
         # Case-sensitive on purpose ((?-i:...)): Presidio matches case-insensitively.
         Pattern("full name", r"(?-i:\b\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+(?:[ \t]+(?:\p{Ll}{1,3}[ \t]+){0,2}\p{Lu}[\p{Ll}'\u2019-]+){1,3})", 0.5),
