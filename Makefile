@@ -57,6 +57,7 @@ test-stories: $(MODEL)
 	  --fail-on-prediction-errors --out results/stories
 
 test-nlu: $(MODEL)
+	rm -rf results/nlu
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/nlu
 	$(PY) tests/nlu_recall.py results/nlu/intent_report.json
 
