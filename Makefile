@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py)
 
-.PHONY: help setup run shell train validate test test-unit test-stories test-nlu test-e2e bench-pii lock clean
+.PHONY: help setup run shell train validate lint test test-unit test-stories test-nlu test-e2e bench-pii lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ validate: $(STAMP) ## validate policies/ and the Rasa training data
 	$(PY) -m bot check
 	$(RASA) data validate --fail-on-warnings
 
+lint: $(STAMP) ## static checks for bugs (ruff: pyflakes, syntax, mutable defaults)
+	$(VENV)/bin/ruff check bot actions tests
+
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not e2e" tests
 
@@ -64,7 +67,8 @@ test-nlu: $(MODEL)
 test-e2e: $(MODEL)
 	$(PY) -m pytest -m e2e tests
 
-test: setup ## set up if needed and run every check: unit, validate, train, stories, NLU, end to end
+test: setup ## set up if needed and run every check: lint, unit, validate, train, stories, NLU, end to end
+	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) validate
 	$(MAKE) train

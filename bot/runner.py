@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import IO, List, Optional
+from typing import IO, List
 
 from bot.config import PROJECT_ROOT, Settings
 

@@ -12,17 +12,19 @@ from __future__ import annotations
 from typing import List, Optional
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from bot.pii.recognizers.base import CandorPatternRecognizer
 from bot.pii.words import PARTICLES, looks_like_first_name, name_breakers, stop_words
 
 NAME_WORDS = r"\p{L}[\p{L}'\u2019-]+(?:[ \t]+\p{L}[\p{L}'\u2019-]+){0,3}"
 STRONG = r"my name is|my name's|my names|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
 WEAK = r"this is|it's|its|it is|i'm|im|i am|ik ben|hier is|dit is"
-class PersonCueRecognizer(PatternRecognizer):
+class PersonCueRecognizer(CandorPatternRecognizer):
     """Names after (or before) a cue, in any letter case."""
 
+    ENTITY = "PERSON"
     PATTERNS = [
         Pattern("strong cue", rf"(?<=\b(?:{STRONG})[ \t:,]+){NAME_WORDS}", 0.95),
         Pattern("weak cue", rf"(?<=\b(?:{WEAK})[ \t,]+){NAME_WORDS}", 0.9),
@@ -32,20 +34,6 @@ class PersonCueRecognizer(PatternRecognizer):
         Pattern("full name", r"(?-i:\b\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+(?:[ \t]+(?:\p{Ll}{1,3}[ \t]+){0,2}\p{Lu}[\p{Ll}'\u2019-]+){1,3})", 0.5),
     ]
     CONTEXT: List[str] = []
-
-    def __init__(
-        self,
-        patterns: Optional[List[Pattern]] = None,
-        context: Optional[List[str]] = None,
-        supported_language: str = "en",
-        supported_entity: str = "PERSON",
-    ) -> None:
-        super().__init__(
-            supported_entity=supported_entity,
-            patterns=patterns or self.PATTERNS,
-            context=context or self.CONTEXT,
-            supported_language=supported_language,
-        )
 
     def analyze(
         self,

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import List, Optional
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from bot.pii.recognizers.base import CandorPatternRecognizer
 from bot.pii.words import stop_words
 
 # Street words carry no full stop (it ends a sentence) and are never ordinary little words,
@@ -22,9 +23,10 @@ UNIT = r"(?:,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|#)\.?[ \t]*#?\w+)?"
 CITY = rf"(?:,?[ \t]+{CITY_WORD}(?:[ \t]+{CITY_WORD}){{0,2}})"
 
 
-class StreetAddressRecognizer(PatternRecognizer):
+class StreetAddressRecognizer(CandorPatternRecognizer):
     """`Kerkstraat 12, 1234 AB Amsterdam`, `12 Baker Street, London NW1 6XE`, `141 Main St, Springfield, IL 62704`."""
 
+    ENTITY = "STREET_ADDRESS"
     PATTERNS = [
         # Dutch: street (1-4 words) + number (+ letter/addition) + postcode + city.
         Pattern(
@@ -40,20 +42,6 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
     ]
     CONTEXT = ["address", "adres", "street", "straat", "live", "woon", "deliver", "postcode", "zip"]
-
-    def __init__(
-        self,
-        patterns: Optional[List[Pattern]] = None,
-        context: Optional[List[str]] = None,
-        supported_language: str = "en",
-        supported_entity: str = "STREET_ADDRESS",
-    ) -> None:
-        super().__init__(
-            supported_entity=supported_entity,
-            patterns=patterns or self.PATTERNS,
-            context=context or self.CONTEXT,
-            supported_language=supported_language,
-        )
 
     def analyze(
         self,
