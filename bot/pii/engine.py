@@ -209,6 +209,10 @@ class PiiEngine:
                     continue
                 start += piece.index(stripped)
                 end = start + len(stripped)
+                if result.entity_type == "IP_ADDRESS":
+                    # Compressed IPv6 ("2001:db8::1"): take the whole token.
+                    while end < len(text) and re.match(r"[0-9A-Fa-f:.]", text[end]):
+                        end += 1
                 if result.entity_type == "PERSON":
                     from_ner = (result.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
                     trimmed = _drop_ordinary(text, start, end, from_ner)

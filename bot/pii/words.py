@@ -21,7 +21,8 @@ EXTRA_STOPS = frozenset(
 NOT_NAMES = frozenset(
     """bsn iban sofinummer email e-mail mail tel phone nr no ok okay pls plz thx ty lol hi hey
     hello paypal ideal klarna visa mastercard amex bancontact postnl dhl dpd ups gls cnd inv
-    customer service support helpdesk ya yah yo u ur thnx cya bye ciao doei""".split()
+    customer service support helpdesk ya yah yo u ur thnx cya bye ciao doei mate buddy guys
+    team folks everyone all""".split()
 )
 
 

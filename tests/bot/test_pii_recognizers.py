@@ -31,6 +31,10 @@ def assert_found(text: str, expected: Expected) -> None:
         ("hi, priya sharma here", [("PERSON", "priya sharma")]),
         ("i'm agnieszka nowak and my parcel is late", [("PERSON", "agnieszka nowak")]),
         ("Can Erkan Yilmaz pick up the parcel?", [("PERSON", "Erkan Yilmaz")]),
+        ("name's kathryn hardy", [("PERSON", "kathryn hardy")]),
+        ("kind regards,\nkathryn hardy", [("PERSON", "kathryn hardy")]),
+        ("met vriendelijke groet, jan jansen", [("PERSON", "jan jansen")]),
+        ("this is joan may speaking", [("PERSON", "joan may")]),  # surname that is a stop word
     ],
 )
 def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
@@ -53,6 +57,11 @@ def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
         ("office 020-1234567", [("PHONE_NUMBER", "020-1234567")]),
         ("uk +44 20 7946 0958", [("PHONE_NUMBER", "+44 20 7946 0958")]),
         ("us (415) 555-2671", [("PHONE_NUMBER", "(415) 555-2671")]),
+        ("my phone is 0031 6 12345678", [("PHONE_NUMBER", "0031 6 12345678")]),
+        ("ip 2001:db8::1", [("IP_ADDRESS", "2001:db8::1")]),
+        ("Kerkstraat 12\n1234 AB Amsterdam", [("STREET_ADDRESS", "Kerkstraat 12\n1234 AB Amsterdam")]),
+        ("i live on kerkstraat 12 in amsterdam", [("STREET_ADDRESS", "kerkstraat 12")]),
+        ("deliver to 221B Baker Street please", [("STREET_ADDRESS", "221B Baker Street")]),
         ("i live at kerkstraat 12, 1234 AB amsterdam", [("STREET_ADDRESS", "kerkstraat 12, 1234 AB amsterdam")]),
         ("ship to 12 Baker Street, London NW1 6XE", [("STREET_ADDRESS", "12 Baker Street, London NW1 6XE")]),
         ("send to 141 Main Street, Springfield, IL 62704", [("STREET_ADDRESS", "141 Main Street, Springfield, IL 62704")]),
@@ -77,6 +86,10 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
         "can i pay with paypal",
         "this is ridiculous",
         "e-mail me the invoice",
+        "cheers mate, thanks for your help",
+        "I ordered 2 wool throw blankets and 3 mugs",
+        "praat ik met een mens?",
+        "how long until i'm refunded",
     ],
 )
 def test_ordinary_and_business_text_is_left_alone(text: str) -> None:

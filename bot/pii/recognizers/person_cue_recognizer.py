@@ -19,7 +19,9 @@ from bot.pii.recognizers.base import CandorPatternRecognizer
 from bot.pii.words import PARTICLES, looks_like_first_name, name_breakers, stop_words
 
 NAME_WORDS = r"\p{L}[\p{L}'\u2019-]+(?:[ \t]+\p{L}[\p{L}'\u2019-]+){0,3}"
-STRONG = r"my name is|my name's|my names|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
+STRONG = r"my name is|my name's|my names|name's|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
+# Sign-offs: "kind regards, kathryn hardy", "met vriendelijke groet, jan jansen".
+SIGN_OFF = r"regards|kind regards|best regards|best wishes|sincerely|cheers|thanks|thank you|groeten|groet|vriendelijke groet|mvg|gr"
 WEAK = r"this is|it's|its|it is|i'm|im|i am|ik ben|hier is|dit is"
 class PersonCueRecognizer(CandorPatternRecognizer):
     """Names after (or before) a cue, in any letter case."""
@@ -28,6 +30,7 @@ class PersonCueRecognizer(CandorPatternRecognizer):
     PATTERNS = [
         Pattern("strong cue", rf"(?<=\b(?:{STRONG})[ \t:,]+){NAME_WORDS}", 0.95),
         Pattern("weak cue", rf"(?<=\b(?:{WEAK})[ \t,]+){NAME_WORDS}", 0.9),
+        Pattern("sign-off", rf"(?<=\b(?:{SIGN_OFF})[ \t]*[,.!:-]?\s+){NAME_WORDS}", 0.9),
         Pattern("trailing cue", rf"\b{NAME_WORDS}(?=[ \t,]+(?:here|speaking|hier)\b)", 0.9),
         # No cue, but written as a full name: "Can Erkan Tevetoğlu pick it up?"
         # Case-sensitive on purpose ((?-i:...)): Presidio matches case-insensitively.

@@ -20,7 +20,15 @@ UK_POSTCODE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z]{2}"
 US_ZIP = r"(?:[A-Za-z]{2}[ \t]+)?\d{5}(?:-\d{4})?"
 HOUSE_NUMBER = r"(?<![\d.:/])\d{1,5}(?:[ \t]?[A-Za-z](?![\p{L}]))?(?:[ -]\d{1,4})?"
 UNIT = r"(?:,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|#)\.?[ \t]*#?\w+)?"
-CITY = rf"(?:,?[ \t]+{CITY_WORD}(?:[ \t]+{CITY_WORD}){{0,2}})"
+CITY = rf"(?:,?\s+{CITY_WORD}(?:[ \t]+{CITY_WORD}){{0,2}})"
+NL_STREET_SUFFIX = (
+    r"straat|laan|weg|plein|gracht|kade|singel|dijk|pad|steeg|hof|park|dreef|markt|"
+    r"plantsoen|baan|wal|ring|boulevard|allee|erf|hoek|veld|zijde|straatweg|dam|dwarsstraat"
+)
+EN_STREET_SUFFIX = (
+    r"street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|crescent|way|court|ct|place|pl|"
+    r"square|sq|terrace|boulevard|blvd|gardens|grove|mews|row|walk|hill|parkway|highway"
+)
 
 
 class StreetAddressRecognizer(CandorPatternRecognizer):
@@ -31,14 +39,25 @@ class StreetAddressRecognizer(CandorPatternRecognizer):
         # Dutch: street (1-4 words) + number (+ letter/addition) + postcode + city.
         Pattern(
             "NL address",
-            rf"\b{WORD}(?:[ \t]+{WORD}){{0,3}}[ \t]+{HOUSE_NUMBER},?[ \t]+{NL_POSTCODE}\b{CITY}?",
+            rf"\b{WORD}(?:[ \t]+{WORD}){{0,3}}[ \t]+{HOUSE_NUMBER},?\s+{NL_POSTCODE}\b{CITY}?",
             0.6,
         ),
         # English: number + street (1-4 words) + optional unit + optional city + postcode.
         Pattern(
             "UK/US address",
-            rf"\b{HOUSE_NUMBER}[ \t]+{WORD}(?:[ \t]+{WORD}){{0,3}}{UNIT}{CITY}?,?[ \t]+(?:{UK_POSTCODE}|{US_ZIP})\b",
+            rf"\b{HOUSE_NUMBER}[ \t]+{WORD}(?:[ \t]+{WORD}){{0,3}}{UNIT}{CITY}?,?\s+(?:{UK_POSTCODE}|{US_ZIP})\b",
             0.6,
+        ),
+        # Without a postcode, a street name with a typical suffix and a house number.
+        Pattern(
+            "NL street and number",
+            rf"\b{WORD}(?:[ \t]+{WORD}){{0,2}}?(?:{NL_STREET_SUFFIX})[ \t]+{HOUSE_NUMBER}\b",
+            0.5,
+        ),
+        Pattern(
+            "UK/US number and street",
+            rf"\b{HOUSE_NUMBER}[ \t]+{WORD}(?:[ \t]+{WORD}){{0,2}}?[ \t]+(?:{EN_STREET_SUFFIX})\b\.?",
+            0.5,
         ),
     ]
     CONTEXT = ["address", "adres", "street", "straat", "live", "woon", "deliver", "postcode", "zip"]
