@@ -38,6 +38,12 @@ PHONE_REGIONS = ("NL", "BE", "DE", "GB", "US", "FR")
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
+# A capitalised "name" right after an article or possessive is almost always a product or
+# brand ("the Samsung Galaxy", "my Dyson V15"); people are not spoken of that way.
+PRODUCT_CONTEXT = re.compile(
+    r"\b(?:the|a|an|this|that|these|those|my|your|our|een|de|het|die|deze|mijn|jullie)\s+$",
+    re.IGNORECASE,
+)
 
 
 def use_bundled_suffix_list() -> None:
@@ -215,6 +221,9 @@ class PiiEngine:
                         end += 1
                 if result.entity_type == "PERSON":
                     from_ner = (result.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
+                    pattern = (result.recognition_metadata or {}).get("pattern")
+                    if (from_ner or pattern == "full name") and PRODUCT_CONTEXT.search(text[:start]):
+                        continue  # "the Samsung Galaxy", "a Tommy Hilfiger jacket": a product
                     trimmed = _drop_ordinary(text, start, end, from_ner)
                     if trimmed is None:
                         continue

@@ -35,6 +35,7 @@ def assert_found(text: str, expected: Expected) -> None:
         ("kind regards,\nkathryn hardy", [("PERSON", "kathryn hardy")]),
         ("met vriendelijke groet, jan jansen", [("PERSON", "jan jansen")]),
         ("this is joan may speaking", [("PERSON", "joan may")]),  # surname that is a stop word
+        ("kathryn hardy", [("PERSON", "kathryn hardy")]),  # just the name, as an answer
     ],
 )
 def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
@@ -90,6 +91,12 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
         "I ordered 2 wool throw blankets and 3 mugs",
         "praat ik met een mens?",
         "how long until i'm refunded",
+        "I ordered the Samsung Galaxy S23 and the Nike Air Max 90",
+        "my Dyson V15 Detect broke",
+        "I bought a Tommy Hilfiger jacket",
+        "human please",
+        "bill",
+        "yes please",
     ],
 )
 def test_ordinary_and_business_text_is_left_alone(text: str) -> None:

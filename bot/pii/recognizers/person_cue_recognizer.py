@@ -16,7 +16,13 @@ from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from bot.pii.recognizers.base import CandorPatternRecognizer
-from bot.pii.words import PARTICLES, looks_like_first_name, name_breakers, stop_words
+from bot.pii.words import (
+    PARTICLES,
+    is_known_first_name,
+    looks_like_first_name,
+    name_breakers,
+    stop_words,
+)
 
 NAME_WORDS = r"\p{L}[\p{L}'\u2019-]+(?:[ \t]+\p{L}[\p{L}'\u2019-]+){0,3}"
 STRONG = r"my name is|my name's|my names|name's|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
@@ -33,6 +39,9 @@ class PersonCueRecognizer(CandorPatternRecognizer):
         Pattern("sign-off", rf"(?<=\b(?:{SIGN_OFF})[ \t]*[,.!:-]?\s+){NAME_WORDS}", 0.9),
         Pattern("trailing cue", rf"\b{NAME_WORDS}(?=[ \t,]+(?:here|speaking|hier)\b)", 0.9),
         # No cue, but written as a full name: "Can Erkan Tevetoğlu pick it up?"
+        # A whole message that is just a name ("kathryn hardy"), e.g. answering a question.
+        # Scored low so that a name found by a cue inside it is not dropped as a duplicate.
+        Pattern("bare name", rf"^\W*{NAME_WORDS}\W*$", 0.55),
         # Case-sensitive on purpose ((?-i:...)): Presidio matches case-insensitively.
         Pattern("full name", r"(?-i:\b\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+(?:[ \t]+(?:\p{Ll}{1,3}[ \t]+){0,2}\p{Lu}[\p{Ll}'\u2019-]+){1,3})", 0.5),
     ]
@@ -55,12 +64,21 @@ class PersonCueRecognizer(CandorPatternRecognizer):
                 continue
             start, end = span
             name_words = text[start:end].split()
-            if name == "full name":
+            if name == "bare name":
+                if len(name_words) < 2 or not is_known_first_name(name_words[0]) or any(
+                    w.lower() in stop_words() for w in name_words
+                ):
+                    continue
+            elif name == "full name":
+                # Names of every origin count, known to the first-name list or not; brands
+                # after an article ("the Samsung Galaxy") are let go by the engine.
                 if len(name_words) < 2 or not looks_like_first_name(name_words[0]):
                     continue
             elif name != "strong cue" and not looks_like_first_name(name_words[0]):
                 continue
             result.start, result.end = start, end
+            # The engine reads which cue found the name (Presidio drops pattern names later).
+            result.recognition_metadata = {**(result.recognition_metadata or {}), "pattern": name}
             found.append(result)
         return found
 
