@@ -345,3 +345,25 @@ def test_no_personal_data_at_rest_anywhere_in_the_data_dir(candor) -> None:
     assert "<PERSON_1>" in tracker_json and "<EMAIL_ADDRESS_1>" in tracker_json
     transcript = candor.query("select transcript from handoff_tickets where sender_id = ?", customer)[0][0]
     assert "<PERSON_1>" in transcript and "CND-100002" in transcript
+
+
+def test_socketio_channel_discloses_first_and_answers(candor) -> None:
+    """The web-chat channel: the same guarantees over socket.io."""
+    import socketio
+
+    received: List[Dict] = []
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", lambda data: received.append(data))
+    session = sender()
+    client.connect(candor.url, socketio_path="socket.io")
+    try:
+        client.emit("session_request", {"session_id": session})
+        client.emit("user_uttered", {"message": "how can I pay?", "session_id": session})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("iDEAL" in m.get("text", "") for m in received):
+            time.sleep(0.5)
+    finally:
+        client.disconnect()
+    replies = [m.get("text", "") for m in received]
+    assert replies and POLICIES.disclosure["disclosure"] in replies[0]
+    assert any("iDEAL" in t for t in replies)
