@@ -37,7 +37,8 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.database_path}"
+        """Candor's own tables: `CANDOR_DATABASE_URL` (e.g. PostgreSQL), else SQLite in the data dir."""
+        return os.environ.get("CANDOR_DATABASE_URL") or f"sqlite:///{self.database_path}"
 
     @property
     def logs_dir(self) -> Path:
