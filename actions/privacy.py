@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.guardrails.loader import load_pii_policy
+from bot.guardrails.loader import pii_policy
 
 
 class ActionWarnSensitiveData(Action):
@@ -20,7 +20,7 @@ class ActionWarnSensitiveData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(
-            text=load_pii_policy().sensitive_data_warning,
+            text=pii_policy().sensitive_data_warning,
             metadata={"candor": {"kind": "sensitive_data_warning"}},
         )
         return [ActionReverted()]

@@ -361,3 +361,13 @@ def _cached(directory: str) -> Policies:
 def policies(directory: Optional[Path] = None) -> Policies:
     """The validated policies, loaded once per process and directory."""
     return _cached(str(Path(directory or settings().policies_dir).resolve()))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_pii(directory: str) -> PiiPolicy:
+    return load_pii_policy(Path(directory))
+
+
+def pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
+    """The validated `pii.yml`, loaded once per process and directory."""
+    return _cached_pii(str(Path(directory or settings().policies_dir).resolve()))

@@ -28,7 +28,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.guardrails.loader import Policies, load_pii_policy, policies
+from bot.guardrails.loader import Policies, pii_policy, policies
 
 ACTION_DISCLOSE = "action_disclose"
 ACTION_HANDOFF = "action_handoff"
@@ -128,7 +128,7 @@ class GuardrailPolicy(Policy):
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         # Fail closed: an invalid policy file stops the server here, naming file and field.
         self.policies: Policies = policies(config.get("policies_dir"))
-        self.warn_entities = set(load_pii_policy(config.get("policies_dir")).warn_entities)
+        self.warn_entities = set(pii_policy(config.get("policies_dir")).warn_entities)
 
     def train(
         self,

@@ -25,7 +25,7 @@ from presidio_analyzer.predefined_recognizers import (
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
-from bot.guardrails.loader import PiiPolicy, load_pii_policy
+from bot.guardrails.loader import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers import (
     CandorIbanRecognizer,
@@ -260,7 +260,7 @@ class PiiEngine:
 
 @functools.lru_cache(maxsize=2)
 def _engine(policies_dir: Optional[str]) -> PiiEngine:
-    return PiiEngine(load_pii_policy(Path(policies_dir) if policies_dir else None))
+    return PiiEngine(pii_policy(Path(policies_dir) if policies_dir else None))
 
 
 def engine(policies_dir: Optional[Path] = None) -> PiiEngine:

@@ -139,3 +139,17 @@ def test_backstop_patterns_catch_safety_critical_phrases(text: str, intent: str)
 )
 def test_backstop_patterns_leave_ordinary_messages_alone(text: str) -> None:
     assert load_policies(PROJECT_ROOT / "policies").match_backstop(text) is None
+
+
+def test_pii_policy_errors_are_named(policy_dir: Path) -> None:
+    from bot.guardrails.loader import load_pii_policy
+
+    _edit(policy_dir / "pii.yml", lambda c: c["allow_list"].update(order_number="(unclosed"))
+    with pytest.raises(PolicyError) as error:
+        load_pii_policy(policy_dir)
+    assert (error.value.file.name, error.value.field) == ("pii.yml", "allow_list.order_number")
+    _edit(policy_dir / "pii.yml", lambda c: c["allow_list"].update(order_number="CND"))
+    _edit(policy_dir / "pii.yml", lambda c: c["entities"]["PERSON"].update(operator="shred"))
+    with pytest.raises(PolicyError) as error:
+        load_policies(policy_dir)  # pii.yml is validated with every other policy file
+    assert error.value.field == "entities.PERSON.operator"
