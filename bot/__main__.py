@@ -6,12 +6,13 @@ import sys
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, settings
-from bot.guardrails.loader import PolicyError, load_policies
+from bot.guardrails.loader import PolicyError, check_against_domain, load_policies
 
 
 def _check() -> int:
     try:
         loaded = load_policies()
+        check_against_domain(loaded, PROJECT_ROOT / "domain.yml")
     except PolicyError as error:
         print(f"Invalid policy file. {error}", file=sys.stderr)
         return 2

@@ -353,6 +353,22 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
     )
 
 
+def check_against_domain(loaded: Policies, domain_path: Path) -> None:
+    """Every intent and action a policy names must exist in the domain (designers rename things)."""
+    try:
+        domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(domain_path, "(file)", f"cannot be read: {exc}") from exc
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])}
+    actions = set(domain.get("actions", [])) | set(domain.get("responses", {}))
+    path = loaded.directory / "backstops.yml"
+    for backstop in loaded.backstops:
+        if backstop.intent not in intents:
+            raise PolicyError(path, f"intents.{backstop.intent}", "intent is not in the domain")
+        if backstop.action not in actions:
+            raise PolicyError(path, f"intents.{backstop.intent}.action", f"{backstop.action!r} is not in the domain")
+
+
 @functools.lru_cache(maxsize=4)
 def _cached(directory: str) -> Policies:
     return load_policies(Path(directory))

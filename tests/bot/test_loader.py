@@ -153,3 +153,20 @@ def test_pii_policy_errors_are_named(policy_dir: Path) -> None:
     with pytest.raises(PolicyError) as error:
         load_policies(policy_dir)  # pii.yml is validated with every other policy file
     assert error.value.field == "entities.PERSON.operator"
+
+
+def test_policies_must_name_intents_and_actions_of_the_domain(policy_dir: Path, tmp_path: Path) -> None:
+    from bot.guardrails.loader import check_against_domain
+
+    check_against_domain(load_policies(policy_dir), PROJECT_ROOT / "domain.yml")
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    domain["intents"].remove("request_human")
+    broken = tmp_path / "domain.yml"
+    broken.write_text(yaml.safe_dump(domain))
+    with pytest.raises(PolicyError) as error:
+        check_against_domain(load_policies(policy_dir), broken)
+    assert (error.value.file.name, error.value.field) == ("backstops.yml", "intents.request_human")
+    _edit(policy_dir / "backstops.yml", lambda c: c["intents"]["opt_out"].update(action="action_no_such_thing"))
+    with pytest.raises(PolicyError) as error:
+        check_against_domain(load_policies(policy_dir), PROJECT_ROOT / "domain.yml")
+    assert error.value.field == "intents.opt_out.action"
