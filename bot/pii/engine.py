@@ -132,6 +132,18 @@ def _merge(text: str, findings: List[Finding]) -> List[Finding]:
     return merged
 
 
+def _with_surname(text: str, end: int) -> int:
+    """spaCy often tags only the first name in lower-case text ("kathryn" of "kathryn
+    hardy"): take the next word too unless it clearly is not part of a name."""
+    match = re.match(r"[ \t]+([^\W\d_][\w'\u2019-]*)", text[end:])
+    if not match:
+        return end
+    word = match.group(1).lower()
+    if word in words.name_breakers() or word.endswith(("ing", "ed", "s")) or word in words.NOT_NAMES:
+        return end
+    return end + match.end()
+
+
 def _drop_ordinary(text: str, start: int, end: int, from_ner: bool) -> Optional[Tuple[int, int]]:
     """None when every word of a supposed name is an ordinary word ("MY NAME IS", "im
     waiting", "paypal"); otherwise the span unchanged: cutting a name short would leak part
@@ -224,10 +236,13 @@ class PiiEngine:
                     pattern = (result.recognition_metadata or {}).get("pattern")
                     if (from_ner or pattern == "full name") and PRODUCT_CONTEXT.search(text[:start]):
                         continue  # "the Samsung Galaxy", "a Tommy Hilfiger jacket": a product
-                    trimmed = _drop_ordinary(text, start, end, from_ner)
+                    # After "my name is" / "mr" even a dictionary word is a name ("mr smith").
+                    trimmed = (start, end) if pattern == "strong cue" else _drop_ordinary(text, start, end, from_ner)
                     if trimmed is None:
                         continue
                     start, end = trimmed
+                    if from_ner and text[start:end].islower():
+                        end = _with_surname(text, end)
                 candidates.append(Finding(result.entity_type, start, end, result.score, text[start:end]))
         return _merge(text, candidates)
 

@@ -13,7 +13,8 @@ EXTRA_STOPS = frozenset(
     hoi hallo dag goedemorgen and en or of but maar my mijn order bestelling account
     customer klant asking about regarding with met address adres live living woon woonachtig
     deliver delivered send sent ship shipped street straat at to in op naar postcode zip
-    name naam is ben am im i'm ive i've""".split()
+    name naam is ben am im i'm ive i've said says told asked called wrote sent replied
+    answered promised""".split()
 )
 
 

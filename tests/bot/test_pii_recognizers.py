@@ -36,6 +36,10 @@ def assert_found(text: str, expected: Expected) -> None:
         ("met vriendelijke groet, jan jansen", [("PERSON", "jan jansen")]),
         ("this is joan may speaking", [("PERSON", "joan may")]),  # surname that is a stop word
         ("kathryn hardy", [("PERSON", "kathryn hardy")]),  # just the name, as an answer
+        ("mr kathryn hardy", [("PERSON", "kathryn hardy")]),
+        ("mr smith", [("PERSON", "smith")]),
+        ("NAME: PRIYA PATEL", [("PERSON", "PRIYA PATEL")]),
+        ("i spoke with kathryn hardy yesterday", [("PERSON", "kathryn hardy")]),
     ],
 )
 def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
@@ -63,6 +67,7 @@ def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
         ("Kerkstraat 12\n1234 AB Amsterdam", [("STREET_ADDRESS", "Kerkstraat 12\n1234 AB Amsterdam")]),
         ("i live on kerkstraat 12 in amsterdam", [("STREET_ADDRESS", "kerkstraat 12")]),
         ("deliver to 221B Baker Street please", [("STREET_ADDRESS", "221B Baker Street")]),
+        ("Hoofdweg 1-A 9876 ZX Groningen", [("STREET_ADDRESS", "Hoofdweg 1-A 9876 ZX Groningen")]),
         ("i live at kerkstraat 12, 1234 AB amsterdam", [("STREET_ADDRESS", "kerkstraat 12, 1234 AB amsterdam")]),
         ("ship to 12 Baker Street, London NW1 6XE", [("STREET_ADDRESS", "12 Baker Street, London NW1 6XE")]),
         ("send to 141 Main Street, Springfield, IL 62704", [("STREET_ADDRESS", "141 Main Street, Springfield, IL 62704")]),
@@ -97,6 +102,8 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
         "human please",
         "bill",
         "yes please",
+        "the dr said it was fine",
+        "my name is not important",
     ],
 )
 def test_ordinary_and_business_text_is_left_alone(text: str) -> None:

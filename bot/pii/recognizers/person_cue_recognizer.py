@@ -25,7 +25,12 @@ from bot.pii.words import (
 )
 
 NAME_WORDS = r"\p{L}[\p{L}'\u2019-]+(?:[ \t]+\p{L}[\p{L}'\u2019-]+){0,3}"
-STRONG = r"my name is|my name's|my names|name's|name on the (?:account|order|card|parcel|package) is|(?:the )?name is|mijn naam is|ik heet|de naam is|call me"
+STRONG = (
+    r"my name is|my name's|my names|name's|name on the (?:account|order|card|parcel|package) is|"
+    r"(?:the )?name is|mijn naam is|ik heet|de naam is|call me|name:|naam:|"
+    # Titles: "mr kathryn hardy", "mevrouw de vries".
+    r"mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|meneer|mevrouw|mevr\.?|dhr\.?"
+)
 # Sign-offs: "kind regards, kathryn hardy", "met vriendelijke groet, jan jansen".
 SIGN_OFF = r"regards|kind regards|best regards|best wishes|sincerely|cheers|thanks|thank you|groeten|groet|vriendelijke groet|mvg|gr"
 WEAK = r"this is|it's|its|it is|i'm|im|i am|ik ben|hier is|dit is"
@@ -94,7 +99,7 @@ class PersonCueRecognizer(CandorPatternRecognizer):
         kept = []
         for word_start, word_end in words:
             word = text[word_start:word_end].lower()
-            if word in name_breakers() or (word in PARTICLES and not kept):
+            if word in name_breakers():
                 break
             kept.append((word_start, word_end))
         while kept and text[kept[-1][0]:kept[-1][1]].lower() in PARTICLES:
