@@ -37,15 +37,16 @@ ACTION_OPT_OUT = "action_opt_out"
 ACTION_CANCEL_OPT_OUT = "action_cancel_opt_out"
 ACTION_OPT_IN = "action_opt_in"
 ACTION_ANSWER_IS_BOT = "action_answer_is_bot"
-UTTER_UNAVAILABLE = "utter_assistant_unavailable"
 ACTION_WARN_SENSITIVE = "action_warn_sensitive_data"
+UTTER_UNAVAILABLE = "utter_assistant_unavailable"
 
 SLOT_DISCLOSURE_VERSION = "disclosure_version"
 SLOT_OPT_OUT = "ai_opt_out"
 SLOT_HANDOFF_REASON = "handoff_reason"
 
 # After these actions the conversation goes back to where it was (the active form, if any).
-RESUME_AFTER = {ACTION_ANSWER_IS_BOT, ACTION_CANCEL_OPT_OUT}
+# (A sensitive-data warning normally takes itself back; if it is still here, it failed.)
+RESUME_AFTER = {ACTION_ANSWER_IS_BOT, ACTION_CANCEL_OPT_OUT, ACTION_WARN_SENSITIVE}
 # After these actions the bot waits for the customer.
 LISTEN_AFTER = {
     ACTION_EXPLAIN_OPT_OUT,
