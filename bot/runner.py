@@ -35,16 +35,30 @@ def child_environment(current: Settings) -> dict:
     return env
 
 
+LOG_LEVEL_FLAGS = {"debug": "--debug", "info": "--verbose", "warning": "--quiet"}
+
+
+def log_flag() -> str:
+    """`CANDOR_LOG_LEVEL` (debug, info, warning; default info) as Rasa's command-line flag."""
+    level = os.environ.get("CANDOR_LOG_LEVEL", "info").strip().lower()
+    if level not in LOG_LEVEL_FLAGS:
+        raise SystemExit(f"CANDOR_LOG_LEVEL must be one of {', '.join(LOG_LEVEL_FLAGS)}, got {level!r}")
+    return LOG_LEVEL_FLAGS[level]
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
 def action_server_command(current: Settings) -> List[str]:
-    return [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(current.actions_port)]
+    return [
+        _bin("rasa"), "run", "actions", "--actions", "actions",
+        "--port", str(current.actions_port), log_flag(),
+    ]
 
 
 def rasa_server_command(current: Settings, model: Path, token: str, shell: bool = False) -> List[str]:
-    common = ["--model", str(model), "--endpoints", "endpoints.yml"]
+    common = ["--model", str(model), "--endpoints", "endpoints.yml", log_flag()]
     if shell:
         return [_bin("rasa"), "shell", *common]
     return [

@@ -7,6 +7,7 @@ by Presidio's e-mail recognizer) is pointed at its bundled public-suffix snapsho
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,9 @@ class PiiEngine:
     """Finds and masks personal data as `policies/pii.yml` says."""
 
     def __init__(self, policy: PiiPolicy) -> None:
+        # Presidio's debug log quotes fragments of the analysed text ("Context list is:
+        # ..."), which no masking can reliably catch: keep it to warnings and errors.
+        logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
         use_bundled_suffix_list()
         words.warm_up()
         self.policy = policy

@@ -65,7 +65,7 @@ class Instance:
             return conn.execute(sql, args).fetchall()
 
 
-def start(tmp: Path) -> Instance:
+def start(tmp: Path, log_level: str = "info") -> Instance:
     data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
     port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
     output = tmp / f"run-{port}.log"
@@ -75,6 +75,7 @@ def start(tmp: Path) -> Instance:
         "CANDOR_PORT": str(port),
         "CANDOR_ACTIONS_PORT": str(actions_port),
         "CANDOR_API_TOKEN": token,
+        "CANDOR_LOG_LEVEL": log_level,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
@@ -114,9 +115,10 @@ def stop(instance: Instance) -> int:
 
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory):
-    """Two instances side by side, with their own ports, tokens and data dirs."""
+    """Two instances side by side, with their own ports, tokens and data dirs; the second
+    logs at debug level, where Rasa writes whole messages and events to its log."""
     tmp = tmp_path_factory.mktemp("e2e")
-    pair = [start(tmp), start(tmp)]
+    pair = [start(tmp), start(tmp, log_level="debug")]
     try:
         for instance in pair:
             wait_ready(instance)
@@ -286,6 +288,23 @@ def test_two_instances_run_side_by_side_with_their_own_state(instances) -> None:
     assert first.query("select count(*) from handoff_tickets where sender_id = ?", customer) == [(0,)]
     # State lives in the data dir: the SQLite tracker store, not memory.
     assert second.query("select count(*) from events where sender_id = ?", customer)[0][0] > 0
+
+
+def test_debug_logs_hold_no_personal_data(instances) -> None:
+    debug = instances[1]
+    canary = _canaries()
+    customer = sender()
+    debug.say(customer, f"hi, my name is {canary['name']}")
+    debug.say(customer, f"mail me at {canary['email']} or call {canary['phone']}")
+    debug.say(customer, f"refund to {canary['iban']}, i live at {canary['address']}")
+    time.sleep(3)  # the log pump runs beside the server
+    logs = b"".join(p.read_bytes() for p in (debug.data_dir / "logs").glob("*.log"))
+    assert b"DEBUG" in logs  # debug logging is really on
+    for kind, value in canary.items():
+        if kind in ("card", "bsn"):
+            continue
+        assert value.encode() not in logs, f"raw {kind} in the debug log"
+        assert json.dumps(value)[1:-1].encode() not in logs
 
 
 def test_sigint_stops_both_servers_without_orphans(instances) -> None:
