@@ -16,6 +16,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
+from bot.storage.tickets import append_to_open_ticket, transcript_from_events
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,16 @@ class MaskingTrackerStore(SQLTrackerStore):
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         masker = ConversationMasker(tracker.sender_id)
-        for event in super()._additional_events(session, tracker):
-            yield Event.from_parameters(masker.mask_event(event.as_dict()))
+        masked = [Event.from_parameters(masker.mask_event(e.as_dict()))
+                  for e in super()._additional_events(session, tracker)]
+        if tracker.is_paused():
+            # No AI answers a paused conversation: what the customer writes after the pause
+            # goes to the human's ticket instead (masked, like everything stored).
+            pauses = [i for i, e in enumerate(masked) if e.type_name == "pause"]
+            since_pause = masked[pauses[-1] + 1:] if pauses else masked
+            append_to_open_ticket(tracker.sender_id, transcript_from_events(
+                [e.as_dict() for e in since_pause if e.type_name == "user"]))
+        yield from masked
         if masker.failed:
             logger.error(
                 "Conversation %s: a message could not be checked for personal data and "

@@ -97,3 +97,26 @@ def tickets_for(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any
             .order_by(handoff_tickets.c.created_at)
         ).mappings()
         return [dict(row) for row in rows]
+
+
+def append_to_open_ticket(sender_id: str, lines: List[Dict[str, Any]], url: Optional[str] = None) -> bool:
+    """Add (already masked) messages to the customer's open ticket; False if there is none."""
+    if not lines:
+        return False
+    with engine(url).begin() as conn:
+        ticket = conn.execute(
+            sa.select(handoff_tickets.c.id, handoff_tickets.c.transcript).where(
+                handoff_tickets.c.sender_id == sender_id, handoff_tickets.c.status != "closed"
+            )
+        ).first()
+        if ticket is None:
+            return False
+        conn.execute(
+            handoff_tickets.update()
+            .where(handoff_tickets.c.id == ticket.id)
+            .values(
+                transcript=list(ticket.transcript or []) + lines,
+                updated_at=dt.datetime.now(dt.timezone.utc),
+            )
+        )
+    return True

@@ -202,8 +202,12 @@ def test_opt_out_confirmed_pauses_records_and_files_one_ticket(candor) -> None:
     assert candor.query(
         "select ai_opt_out from customer_preferences where sender_id = ?", customer
     ) == [(1,)]
-    # While paused, the AI stays silent.
+    # While paused, the AI stays silent; the message goes to the human's ticket.
     assert candor.say(customer, "hello? where is my order") == []
+    transcript = json.loads(candor.query(
+        "select transcript from handoff_tickets where sender_id = ?", customer)[0][0])
+    assert transcript[-1]["from"] == "customer" and transcript[-1]["text"] == "hello? where is my order"
+    assert [line["text"] for line in transcript].count("yes") == 1
 
 
 def test_opt_out_cancelled_keeps_the_assistant(candor) -> None:
