@@ -143,6 +143,7 @@ SCHEMAS["pii.yml"] = {
                     "operator": {"enum": _OPERATORS},
                     "threshold": {"type": "number", "minimum": 0, "maximum": 1},
                     "warn": {"type": "boolean"},
+                    "beats_allow_list": {"type": "boolean"},
                 },
             },
         },
@@ -283,6 +284,7 @@ class EntityRule:
     operator: str
     threshold: float
     warn: bool
+    beats_allow_list: bool = False
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,7 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
                 spec["operator"],
                 float(spec.get("threshold", raw["default_threshold"])),
                 bool(spec.get("warn", False)),
+                bool(spec.get("beats_allow_list", False)),
             )
             for name, spec in raw["entities"].items()
         },

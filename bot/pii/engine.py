@@ -30,6 +30,7 @@ from bot.guardrails.loader import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers import (
     CandorIbanRecognizer,
+    DateOfBirthRecognizer,
     NlBsnRecognizer,
     PersonCueRecognizer,
     StreetAddressRecognizer,
@@ -198,6 +199,7 @@ class PiiEngine:
             IpRecognizer(),
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
+            DateOfBirthRecognizer(),
         ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(
@@ -215,11 +217,16 @@ class PiiEngine:
         allowed += [m.span() for m in PLACEHOLDER.finditer(text)]
         candidates = []
         for result in results:
+            if result.entity_type not in self.policy.entities:
+                continue  # a recognizer for a type pii.yml does not list
             if result.score < self.policy.entities[result.entity_type].threshold:
                 continue
             # A business identifier at the edge of (or covering) a finding is cut out of it;
             # one strictly inside a finding ("eur39" in an e-mail address) is not.
-            holes = [(a, b) for a, b in allowed if a <= result.start or b >= result.end]
+            rule = self.policy.entities[result.entity_type]
+            holes = [] if rule.beats_allow_list else [
+                (a, b) for a, b in allowed if a <= result.start or b >= result.end
+            ]
             for start, end in _subtract((result.start, result.end), holes):
                 piece = text[start:end]
                 stripped = piece.strip(" \t,.;:!?[]'\"")
