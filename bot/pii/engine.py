@@ -19,7 +19,6 @@ from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
-    IpRecognizer,
     PhoneRecognizer,
     SpacyRecognizer,
 )
@@ -30,6 +29,7 @@ from bot.guardrails.loader import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers import (
     CandorIbanRecognizer,
+    CandorIpRecognizer,
     DateOfBirthRecognizer,
     NlBsnRecognizer,
     PersonCueRecognizer,
@@ -196,7 +196,7 @@ class PiiEngine:
             CreditCardRecognizer(
                 patterns=CreditCardRecognizer.PATTERNS + [CARD_ANY_ISSUER]
             ),
-            IpRecognizer(),
+            CandorIpRecognizer(),
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
             DateOfBirthRecognizer(),
@@ -238,10 +238,6 @@ class PiiEngine:
                     continue
                 start += piece.index(stripped)
                 end = start + len(stripped)
-                if result.entity_type == "IP_ADDRESS":
-                    # Compressed IPv6 ("2001:db8::1"): take the whole token.
-                    while end < len(text) and re.match(r"[0-9A-Fa-f:.]", text[end]):
-                        end += 1
                 if result.entity_type == "PERSON":
                     from_ner = (result.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
                     pattern = (result.recognition_metadata or {}).get("pattern")

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Tuple
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-from bot.guardrails.loader import load_pii_policy
+from bot.guardrails.loader import pii_policy
 from bot.pii.engine import engine, use_bundled_suffix_list
 from tests.bench.pii_dataset import Generator, Sample
 
@@ -36,7 +36,7 @@ def vanilla() -> Callable[[str], Spans]:
     use_bundled_suffix_list()
     nlp = NlpEngineProvider(nlp_configuration={
         "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "en", "model_name": load_pii_policy().spacy_model}],
+        "models": [{"lang_code": "en", "model_name": pii_policy().spacy_model}],
     }).create_engine()
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(nlp_engine=nlp)
