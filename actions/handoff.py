@@ -1,6 +1,7 @@
 """Handing a conversation to a human: a ticket in the queue, a paused conversation."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,47 +12,82 @@ from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage.tickets import open_ticket, transcript_from_events
 
+DECISION_SLOT = "guardrail_decision"
+
+
+def _summary(tracker: Tracker, trigger_id: Text, now: dt.datetime, open_now: bool) -> Dict[Text, Any]:
+    """What the bot already knows, for the agent: no raw personal data (slots hold none)."""
+    decision = tracker.get_slot(DECISION_SLOT) or {}
+    intents = [
+        (e.get("parse_data") or {}).get("intent", {}).get("name")
+        for e in tracker.events
+        if e.get("event") == "user"
+    ]
+    return {
+        "trigger": trigger_id,
+        "because": decision.get("because") if decision.get("rule") == trigger_id else None,
+        "intent": (tracker.latest_message.get("intent") or {}).get("name"),
+        "intents_in_conversation": sorted({i for i in intents if i}),
+        "order_number": tracker.get_slot("order_number"),
+        "ai_opt_out": bool(tracker.get_slot("ai_opt_out")),
+        "consents": [],  # no consent purposes yet (see issue 5)
+        "disclosure_version": tracker.get_slot("disclosure_version"),
+        "filed_in_office_hours": open_now,
+        "filed_at": now.isoformat(),
+    }
+
 
 def hand_off(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    reason: Text,
+    trigger_id: Text,
     intro: Optional[Text] = None,
+    now: Optional[dt.datetime] = None,
 ) -> List[Dict[Text, Any]]:
     """File (or reuse) the customer's ticket, tell them what happens next, pause the bot."""
-    handoff_reason = policies().handoff_reason(reason)
-    summary = {
-        "intent": (tracker.latest_message.get("intent") or {}).get("name"),
-        "order_number": tracker.get_slot("order_number"),
-        "ai_opt_out": bool(tracker.get_slot("ai_opt_out")),
-        "disclosure_version": tracker.get_slot("disclosure_version"),
-    }
+    loaded = policies()
+    trigger = loaded.trigger(trigger_id)
+    hours = loaded.handoff.office_hours
+    now = now or dt.datetime.now(dt.timezone.utc)
+    open_now = hours.is_open(now)
     ticket = open_ticket(
         sender_id=tracker.sender_id,
-        reason=handoff_reason.code,
-        priority=handoff_reason.priority,
-        summary=summary,
+        reason=trigger.reason,
+        priority=trigger.priority,
+        summary=_summary(tracker, trigger_id, now, open_now),
         # The current turn reaches the action server unmasked: mask before storing.
         transcript=ConversationMasker(tracker.sender_id).mask_transcript(
             transcript_from_events(tracker.events)
         ),
         channel=tracker.get_latest_input_channel(),
     )
-    text = handoff_reason.message if intro is None else f"{intro} {handoff_reason.message}"
+    parts = [intro, trigger.message, hours.wait_message(trigger.priority, now)]
     dispatcher.utter_message(
-        text=text,
-        metadata={"candor": {"kind": "handoff", "ticket_id": ticket.id, "reason": reason}},
+        text=" ".join(p for p in parts if p),
+        metadata={
+            "candor": {
+                "kind": "handoff",
+                "ticket_id": ticket.id,
+                "rule": trigger.id,
+                "reason": trigger.reason,
+                "priority": ticket.priority,
+                "office_hours": open_now,
+            }
+        },
     )
-    return [
-        SlotSet("handoff_reason", None),
-        ActiveLoop(None),
-        SlotSet("requested_slot", None),
-        ConversationPaused(),
-    ]
+    return [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
+
+
+def decided_trigger(tracker: Tracker, default: Text) -> Text:
+    """The trigger the guardrail policy recorded for this turn, else `default`."""
+    decision = tracker.get_slot(DECISION_SLOT) or {}
+    if decision.get("kind") == "handoff" and decision.get("rule"):
+        return decision["rule"]
+    return default
 
 
 class ActionHandoff(Action):
-    """Passes the conversation to a human for the reason the guardrail recorded."""
+    """Passes the conversation to a human for the trigger the guardrail policy recorded."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -59,6 +95,4 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        reason = tracker.get_slot("handoff_reason") or "customer_request"
-        intro = policies().opt_out["returning"] if reason == "opt_out" else None
-        return hand_off(dispatcher, tracker, reason, intro)
+        return hand_off(dispatcher, tracker, decided_trigger(tracker, "customer_asks_for_human"))

@@ -1,4 +1,4 @@
-"""Opting out of (and back into) automated handling, from any point in the conversation."""
+"""Opting out of (and back into) automated handling, in one message, from any point."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,28 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import hand_off
+from actions.handoff import decided_trigger, hand_off
 from bot.guardrails.loader import policies
 from bot.storage.preferences import is_opted_out, set_opt_out
-
-
-class ActionExplainOptOut(Action):
-    """Explains in one message what opting out means and asks the customer to confirm."""
-
-    def name(self) -> Text:
-        return "action_explain_opt_out"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=policies().opt_out["explanation"],
-            buttons=[
-                {"title": "Yes, opt out", "payload": "/affirm"},
-                {"title": "No, continue", "payload": "/deny"},
-            ],
-        )
-        return []
+from bot.storage.tickets import close_open_tickets
 
 
 class ActionOptOut(Action):
@@ -40,22 +22,14 @@ class ActionOptOut(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        texts = policies().opt_out
+        returning = bool(tracker.get_slot("ai_opt_out"))
         set_opt_out(tracker.sender_id, True)
-        events = hand_off(dispatcher, tracker, "opt_out", intro=policies().opt_out["confirmed"])
+        events = hand_off(
+            dispatcher, tracker, decided_trigger(tracker, "opted_out"),
+            intro=texts["returning"] if returning else texts["confirmed"],
+        )
         return [SlotSet("ai_opt_out", True)] + events
-
-
-class ActionCancelOptOut(Action):
-    """The customer chose to stay with the assistant; the conversation carries on."""
-
-    def name(self) -> Text:
-        return "action_cancel_opt_out"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().opt_out["cancelled"])
-        return []
 
 
 class ActionOptIn(Action):
@@ -72,5 +46,6 @@ class ActionOptIn(Action):
             dispatcher.utter_message(text=texts["not_opted_out"])
             return []
         set_opt_out(tracker.sender_id, False)
+        close_open_tickets(tracker.sender_id)  # the opt-out ticket is done with
         dispatcher.utter_message(text=texts["opted_in"])
         return [SlotSet("ai_opt_out", False)]

@@ -35,8 +35,11 @@ def every_text() -> Iterator[Tuple[str, str]]:
     loaded = load_policies(PROJECT_ROOT / "policies")
     for key, text in {**loaded.disclosure, **loaded.opt_out}.items():
         yield f"policies:{key}", text
-    for code, reason in loaded.handoff_reasons.items():
-        yield f"policies/handoff.yml:{code}", reason.message
+    for trigger in loaded.handoff.triggers:
+        yield f"policies/handoff.yml:{trigger.id}", trigger.message
+    hours = loaded.handoff.office_hours
+    yield "policies/handoff.yml:open_message", hours.open_message
+    yield "policies/handoff.yml:closed_message", hours.closed_message
     for key, text in order_messages().items():
         yield f"actions/orders.yml:{key}", text
 

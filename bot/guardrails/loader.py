@@ -5,20 +5,29 @@ and the field, and start-up stops.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import jsonschema
 import yaml
 
 from bot.config import settings
+from bot.guardrails.errors import PolicyError
+from bot.guardrails.handoff_rules import HandoffPolicy, Trigger, parse_handoff
+
+__all__ = ["PolicyError", "Policies", "Trigger", "Backstop", "load_policies", "policies"]
 
 _TEXT = {"type": "string", "minLength": 1}
 _PRIORITIES = ["urgent", "high", "normal"]
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+# Triggers that code raises by id (the masking fail-safe, the address-change action, opt-out).
+REQUIRED_TRIGGERS = ("technical_problem", "address_change", "opted_out")
 
 SCHEMAS: Dict[str, Dict[str, Any]] = {
     "disclosure.yml": {
@@ -45,46 +54,93 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
     },
     "opt_out.yml": {
         "type": "object",
-        "required": [
-            "explanation",
-            "confirmed",
-            "cancelled",
-            "returning",
-            "opted_in",
-            "not_opted_out",
-        ],
+        "required": ["confirmed", "returning", "opted_in", "not_opted_out"],
         "additionalProperties": False,
         "properties": {
-            key: _TEXT
-            for key in (
-                "explanation",
-                "confirmed",
-                "cancelled",
-                "returning",
-                "opted_in",
-                "not_opted_out",
-            )
+            key: _TEXT for key in ("confirmed", "returning", "opted_in", "not_opted_out")
         },
     },
     "handoff.yml": {
         "type": "object",
-        "required": ["reasons"],
+        "required": ["office_hours", "queue", "triggers"],
         "additionalProperties": False,
         "properties": {
-            "reasons": {
+            "office_hours": {
                 "type": "object",
-                "required": ["customer_request", "opt_out", "technical_problem"],
-                "minProperties": 1,
-                "additionalProperties": {
-                    "type": "object",
-                    "required": ["priority", "message"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "priority": {"enum": _PRIORITIES},
-                        "message": _TEXT,
+                "required": [
+                    "timezone", "days", "open_message", "closed_message", "expected_wait_minutes"
+                ],
+                "additionalProperties": False,
+                "properties": {
+                    "timezone": _TEXT,
+                    "days": {
+                        "type": "object",
+                        "propertyNames": {"enum": list(_DAYS)},
+                        "additionalProperties": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": 2,
+                            "items": {"type": "string", "pattern": _CLOCK},
+                        },
+                    },
+                    "open_message": _TEXT,
+                    "closed_message": _TEXT,
+                    "expected_wait_minutes": {
+                        "type": "object",
+                        "required": _PRIORITIES,
+                        "additionalProperties": False,
+                        "properties": {p: {"type": "integer", "minimum": 0} for p in _PRIORITIES},
                     },
                 },
-            }
+            },
+            "queue": {
+                "type": "object",
+                "required": ["escalate_after_minutes"],
+                "additionalProperties": False,
+                "properties": {"escalate_after_minutes": {"type": "integer", "minimum": 1}},
+            },
+            "repeat_ignores_intents": {"type": "array", "items": _TEXT},
+            "triggers": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "reason", "priority", "message"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                        "reason": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                        "priority": {"enum": _PRIORITIES},
+                        "message": _TEXT,
+                        "respond_first": {"type": "string", "pattern": "^utter_[a-z0-9_]+$"},
+                        "action": {"type": "string", "pattern": "^action_[a-z0-9_]+$"},
+                        "when": {
+                            "type": "object",
+                            "minProperties": 1,
+                            "additionalProperties": False,
+                            "properties": {
+                                "intents": {"type": "array", "minItems": 1, "items": _TEXT},
+                                "patterns": {
+                                    "type": "object",
+                                    "minProperties": 1,
+                                    "additionalProperties": {
+                                        "type": "array", "minItems": 1, "items": _TEXT
+                                    },
+                                },
+                                "special_category": {
+                                    "type": "array", "minItems": 1, "items": _TEXT
+                                },
+                                "consecutive_fallbacks": {"type": "integer", "minimum": 1},
+                                "confidence_below": {
+                                    "type": "number", "exclusiveMinimum": 0, "maximum": 1
+                                },
+                                "repeated_intent": {"type": "integer", "minimum": 2},
+                                "opted_out": {"const": True},
+                            },
+                        },
+                    },
+                },
+            },
         },
     },
     "backstops.yml": {
@@ -94,7 +150,7 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
         "properties": {
             "intents": {
                 "type": "object",
-                "required": ["opt_out", "request_human", "ask_is_bot"],
+                "required": ["opt_out", "ask_is_bot"],
                 "additionalProperties": {
                     "type": "object",
                     "required": ["action", "patterns"],
@@ -152,18 +208,13 @@ SCHEMAS["pii.yml"] = {
             "additionalProperties": {"type": "array", "items": _TEXT},
         },
         "allow_list": {"type": "object", "additionalProperties": _TEXT},
+        "special_categories": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Z][A-Z_]*$"},
+            "additionalProperties": {"type": "array", "minItems": 1, "items": _TEXT},
+        },
     },
 }
-
-
-class PolicyError(Exception):
-    """A policy file is missing or invalid; the message names the file and the field."""
-
-    def __init__(self, file: Path, field: str, problem: str) -> None:
-        self.file = Path(file)
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{self.file}: field '{field}': {problem}")
 
 
 @dataclass(frozen=True)
@@ -176,20 +227,13 @@ class Backstop:
 
 
 @dataclass(frozen=True)
-class HandoffReason:
-    code: str
-    priority: str
-    message: str
-
-
-@dataclass(frozen=True)
 class Policies:
     """Everything in `policies/`, validated."""
 
     directory: Path
     disclosure: Dict[str, str]
     opt_out: Dict[str, str]
-    handoff_reasons: Dict[str, HandoffReason]
+    handoff: HandoffPolicy
     backstops: Tuple[Backstop, ...]
 
     @property
@@ -201,23 +245,38 @@ class Policies:
         d = self.disclosure
         return f"{d['disclosure']} {d['human_contact']}\n\n{d['data_use']}"
 
-    def handoff_reason(self, code: str) -> HandoffReason:
+    def trigger(self, trigger_id: str) -> Trigger:
         try:
-            return self.handoff_reasons[code]
+            return self.handoff.trigger(trigger_id)
         except KeyError:
             raise PolicyError(
-                self.directory / "handoff.yml", f"reasons.{code}", "reason is not defined"
+                self.directory / "handoff.yml", "triggers", "no trigger has this id", rule=trigger_id
             ) from None
 
-    def match_backstop(self, text: Optional[str]) -> Optional[Backstop]:
-        """The first guardrail whose pattern matches `text`, or None."""
+    @property
+    def pattern_rules(self) -> Tuple[Union[Trigger, Backstop], ...]:
+        """Every rule with patterns, in the order they are checked (see backstops.yml)."""
+        with_patterns = [t for t in self.handoff.triggers if t.patterns]
+        return (
+            tuple(t for t in with_patterns if t.priority != "normal")
+            + self.backstops
+            + tuple(t for t in with_patterns if t.priority == "normal")
+        )
+
+    def match_pattern(self, text: Optional[str]) -> Optional[Union[Trigger, Backstop]]:
+        """The first trigger or backstop whose pattern matches `text`, or None."""
         if not text:
             return None
         normalised = normalise(text)
-        for backstop in self.backstops:
-            if any(p.search(normalised) for p in backstop.patterns):
-                return backstop
+        for rule in self.pattern_rules:
+            if any(p.search(normalised) for p in rule.patterns):
+                return rule
         return None
+
+    def match_backstop(self, text: Optional[str]) -> Optional[Backstop]:
+        """The backstop whose pattern matches first, unless a trigger's pattern matches before it."""
+        rule = self.match_pattern(text)
+        return rule if isinstance(rule, Backstop) else None
 
     def backstop_for_intent(self, intent: Optional[str]) -> Optional[Backstop]:
         return next((b for b in self.backstops if b.intent == intent), None)
@@ -250,12 +309,25 @@ def _read(path: Path) -> Any:
     )
     if errors:
         error = errors[0]
-        field = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        where = list(error.absolute_path)
+        rule, where = _rule_of(content, where)
+        field = ".".join(str(p) for p in where) or "(top level)"
         if error.validator == "required":
             missing = error.message.split("'")[1]
-            field = f"{field}.{missing}" if error.absolute_path else missing
-        raise PolicyError(path, field, error.message)
+            field = f"{field}.{missing}" if where else missing
+        raise PolicyError(path, field, error.message, rule=rule)
     return content
+
+
+def _rule_of(content: Any, where: List[Any]) -> Tuple[Optional[str], List[Any]]:
+    """Split a path into the rule it belongs to (a trigger id or backstop intent) and the field."""
+    if len(where) >= 2 and where[0] == "triggers" and isinstance(where[1], int):
+        spec = content["triggers"][where[1]]
+        rule = spec.get("id") if isinstance(spec, dict) else None
+        return (str(rule), where[2:]) if rule else (f"#{where[1] + 1}", where[2:])
+    if len(where) >= 2 and where[0] == "intents":
+        return str(where[1]), where[2:]
+    return None, where
 
 
 def _compile_backstops(path: Path, raw: Dict[str, Any]) -> Tuple[Backstop, ...]:
@@ -269,8 +341,9 @@ def _compile_backstops(path: Path, raw: Dict[str, Any]) -> Tuple[Backstop, ...]:
                 except re.error as exc:
                     raise PolicyError(
                         path,
-                        f"intents.{intent}.patterns.{language}.{index}",
+                        f"patterns.{language}.{index}",
                         f"bad regular expression: {exc}",
+                        rule=intent,
                     ) from exc
         backstops.append(Backstop(intent, spec["action"], tuple(compiled)))
     return tuple(backstops)
@@ -297,6 +370,7 @@ class PiiPolicy:
     entities: Dict[str, EntityRule]
     context: Dict[str, Tuple[str, ...]]
     allow_list: Dict[str, re.Pattern]
+    special_categories: Dict[str, re.Pattern] = dataclasses.field(default_factory=dict)
 
     @property
     def warn_entities(self) -> List[str]:
@@ -314,9 +388,22 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
             allow[name] = re.compile(pattern, re.IGNORECASE)
         except re.error as exc:
             raise PolicyError(path, f"allow_list.{name}", f"bad regular expression: {exc}") from exc
-    unknown = sorted(set(raw.get("context", {})) - set(raw["entities"]))
-    if unknown:
-        raise PolicyError(path, f"context.{unknown[0]}", "entity is not listed under entities")
+    for section in ("context", "special_categories"):
+        unknown = sorted(set(raw.get(section, {})) - set(raw["entities"]))
+        if unknown:
+            raise PolicyError(path, f"{section}.{unknown[0]}", "entity is not listed under entities")
+    special = {}
+    for name, terms in raw.get("special_categories", {}).items():
+        for index, term in enumerate(terms):
+            try:
+                re.compile(term)
+            except re.error as exc:
+                raise PolicyError(
+                    path, f"special_categories.{name}.{index}", f"bad regular expression: {exc}"
+                ) from exc
+        special[name] = re.compile(
+            r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + r")(?!\w)", re.IGNORECASE
+        )
     return PiiPolicy(
         sensitive_data_warning=" ".join(raw["sensitive_data_warning"].split()),
         spacy_model=raw["spacy_model"],
@@ -333,6 +420,7 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
         },
         context={k: tuple(v) for k, v in raw.get("context", {}).items()},
         allow_list=allow,
+        special_categories=special,
     )
 
 
@@ -341,35 +429,61 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
     directory = Path(directory or settings().policies_dir)
     disclosure = _read(directory / "disclosure.yml")
     opt_out = _read(directory / "opt_out.yml")
-    handoff = _read(directory / "handoff.yml")
+    handoff_path = directory / "handoff.yml"
+    handoff = parse_handoff(handoff_path, _read(handoff_path))
     backstops = _read(directory / "backstops.yml")
-    load_pii_policy(directory)  # validated with the rest, so start-up fails on any bad file
+    pii = load_pii_policy(directory)  # validated with the rest: start-up fails on any bad file
+    known = {t.id for t in handoff.triggers}
+    for required in REQUIRED_TRIGGERS:
+        if required not in known:
+            raise PolicyError(handoff_path, "triggers", "the code raises this trigger: keep it", rule=required)
+    for index, trigger in enumerate(handoff.triggers):
+        for number, category in enumerate(trigger.special_category):
+            if category not in pii.entities:
+                raise PolicyError(
+                    handoff_path, f"when.special_category.{number}",
+                    f"{category!r} is not an entity in pii.yml", rule=trigger.id,
+                )
     return Policies(
         directory=directory,
         disclosure={k: str(v).strip() for k, v in disclosure.items()},
-        opt_out={k: str(v).strip() for k, v in opt_out.items()},
-        handoff_reasons={
-            code: HandoffReason(code, spec["priority"], spec["message"].strip())
-            for code, spec in handoff["reasons"].items()
-        },
+        opt_out={k: " ".join(str(v).split()) for k, v in opt_out.items()},
+        handoff=handoff,
         backstops=_compile_backstops(directory / "backstops.yml", backstops),
     )
 
 
 def check_against_domain(loaded: Policies, domain_path: Path) -> None:
-    """Every intent and action a policy names must exist in the domain (designers rename things)."""
+    """Every intent, action and response a policy names must exist in the domain."""
     try:
         domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise PolicyError(domain_path, "(file)", f"cannot be read: {exc}") from exc
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])}
-    actions = set(domain.get("actions", [])) | set(domain.get("responses", {}))
+    intents |= {"nlu_fallback"}  # Rasa's own
+    responses = set(domain.get("responses", {}))
+    actions = set(domain.get("actions", [])) | responses
     path = loaded.directory / "backstops.yml"
     for backstop in loaded.backstops:
         if backstop.intent not in intents:
-            raise PolicyError(path, f"intents.{backstop.intent}", "intent is not in the domain")
+            raise PolicyError(path, "(id)", "intent is not in the domain", rule=backstop.intent)
         if backstop.action not in actions:
-            raise PolicyError(path, f"intents.{backstop.intent}.action", f"{backstop.action!r} is not in the domain")
+            raise PolicyError(path, "action", f"{backstop.action!r} is not in the domain", rule=backstop.intent)
+    path = loaded.directory / "handoff.yml"
+    for trigger in loaded.handoff.triggers:
+        for number, intent in enumerate(trigger.intents):
+            if intent not in intents:
+                raise PolicyError(path, f"when.intents.{number}", f"intent {intent!r} is not in the domain", rule=trigger.id)
+        if trigger.action not in actions:
+            raise PolicyError(path, "action", f"action {trigger.action!r} is not in the domain", rule=trigger.id)
+        if trigger.respond_first and trigger.respond_first not in responses:
+            raise PolicyError(
+                path, "respond_first", f"response {trigger.respond_first!r} is not in the domain",
+                rule=trigger.id,
+            )
+    for number, intent in enumerate(loaded.handoff.repeat_ignores_intents):
+        if intent not in intents:
+            raise PolicyError(path, f"repeat_ignores_intents.{number}", f"intent {intent!r} is not in the domain")
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,8 +1,10 @@
-"""NLU side of the deterministic backstop: a matching pattern in `policies/backstops.yml`
-sets the guardrail intent, so forms and rules see it even when the classifier missed it.
+"""NLU side of the deterministic backstop: a matching pattern of a handoff trigger
+(`policies/handoff.yml`) or a backstop (`policies/backstops.yml`) sets its intent, so forms
+and rules see it even when the classifier missed it.
 
-The GuardrailPolicy checks the same patterns again on the tracker; both use the loader's
-`match_backstop`, so there is one list of patterns.
+The rule that matched is added to the parse data (`guardrail_backstop`), and the
+GuardrailPolicy acts on it; both use the loader's `match_pattern`, so there is one list of
+patterns and one order.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.guardrails.loader import policies
+from bot.guardrails.loader import Backstop, policies
 
 BACKSTOP_KEY = "guardrail_backstop"
 
@@ -52,21 +54,23 @@ class GuardrailIntentBackstop(GraphComponent):
             classified = (message.get(INTENT) or {}).get("name")
             # The patterns are written for what customers type, so they read the text as
             # typed (the PiiMasker may have put placeholders in TEXT).
-            backstop = self._policies.match_backstop(message.get("text_unmasked") or message.get(TEXT))
-            if backstop is None or backstop.intent == classified:
+            rule = self._policies.match_pattern(message.get("text_unmasked") or message.get(TEXT))
+            if rule is None:
                 continue
-            message.set(INTENT, {"name": backstop.intent, "confidence": 1.0}, add_to_output=True)
-            ranking = [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != backstop.intent
-            ]
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": backstop.intent, "confidence": 1.0}] + ranking,
-                add_to_output=True,
-            )
+            intent = rule.intent if isinstance(rule, Backstop) else rule.intents[0] if rule.intents else None
+            rule_id = rule.intent if isinstance(rule, Backstop) else rule.id
             message.set(
                 BACKSTOP_KEY,
-                {"intent": backstop.intent, "classified_as": classified},
+                {"rule": rule_id, "intent": intent, "classified_as": classified},
+                add_to_output=True,
+            )
+            if intent is None or intent == classified:
+                continue
+            message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": intent, "confidence": 1.0}] + ranking,
                 add_to_output=True,
             )
         return messages

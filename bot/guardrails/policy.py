@@ -2,10 +2,15 @@
 
 It is deterministic and needs no training data, so no story or rule can skip it:
 - the AI disclosure is given before anything else in every conversation session;
-- an opted-out customer is handed to a human without any AI handling;
-- opt-out, a request for a human and "are you a bot?" are honoured when the classifier
-  recognises them *or* when a backstop pattern in `policies/backstops.yml` matches;
-- after an interruption (is-bot answer, cancelled opt-out) the active form resumes.
+- the handoff triggers of `policies/handoff.yml` (a request for a human, opt-out, a
+  sensitive matter, special-category data, repeated misunderstanding...) hand the
+  conversation to a human; when several fire, the most urgent wins;
+- "are you a bot?" is answered when the classifier recognises it *or* a backstop pattern
+  in `policies/backstops.yml` matches;
+- after an interruption (is-bot answer, sensitive-data warning) the active form resumes.
+
+Every decision is recorded in the tracker as the `guardrail_decision` slot (rule id,
+reason, what it was based on), so it can be explained and audited.
 """
 from __future__ import annotations
 
@@ -28,13 +33,13 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.guardrails.loader import Policies, pii_policy, policies
+from bot.guardrails.handoff_rules import Trigger
+from bot.guardrails.loader import Backstop, Policies, pii_policy, policies
+from bot.guardrails.nlu_backstop import BACKSTOP_KEY
 
 ACTION_DISCLOSE = "action_disclose"
 ACTION_HANDOFF = "action_handoff"
-ACTION_EXPLAIN_OPT_OUT = "action_explain_opt_out"
 ACTION_OPT_OUT = "action_opt_out"
-ACTION_CANCEL_OPT_OUT = "action_cancel_opt_out"
 ACTION_OPT_IN = "action_opt_in"
 ACTION_ANSWER_IS_BOT = "action_answer_is_bot"
 ACTION_WARN_SENSITIVE = "action_warn_sensitive_data"
@@ -42,19 +47,14 @@ UTTER_UNAVAILABLE = "utter_assistant_unavailable"
 
 SLOT_DISCLOSURE_VERSION = "disclosure_version"
 SLOT_OPT_OUT = "ai_opt_out"
-SLOT_HANDOFF_REASON = "handoff_reason"
+SLOT_DECISION = "guardrail_decision"
+FALLBACK_INTENT = "nlu_fallback"
 
 # After these actions the conversation goes back to where it was (the active form, if any).
 # (A sensitive-data warning normally takes itself back; if it is still here, it failed.)
-RESUME_AFTER = {ACTION_ANSWER_IS_BOT, ACTION_CANCEL_OPT_OUT, ACTION_WARN_SENSITIVE}
+RESUME_AFTER = {ACTION_ANSWER_IS_BOT, ACTION_WARN_SENSITIVE}
 # After these actions the bot waits for the customer.
-LISTEN_AFTER = {
-    ACTION_EXPLAIN_OPT_OUT,
-    ACTION_OPT_OUT,
-    ACTION_HANDOFF,
-    ACTION_OPT_IN,
-    UTTER_UNAVAILABLE,
-}
+LISTEN_AFTER = {ACTION_OPT_OUT, ACTION_HANDOFF, ACTION_OPT_IN, UTTER_UNAVAILABLE}
 
 
 def session_events(events: Iterable[Event]) -> List[Event]:
@@ -94,18 +94,28 @@ def _ran_since_user_message(tracker: DialogueStateTracker, action: Text) -> bool
     return False
 
 
-def _bot_action_before_user(tracker: DialogueStateTracker) -> Optional[Text]:
-    """The last bot action before the latest customer message (ignoring action_listen)."""
-    seen_user = False
-    for event in reversed(tracker.applied_events()):
-        if isinstance(event, UserUttered):
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and isinstance(event, ActionExecuted):
-            if event.action_name != ACTION_LISTEN_NAME:
-                return event.action_name
+def _session_user_messages(tracker: DialogueStateTracker) -> List[UserUttered]:
+    """The customer's messages in the current session, oldest first."""
+    return [e for e in session_events(tracker.events) if isinstance(e, UserUttered)]
+
+
+def _top_confidence(parse_data: Dict[Text, Any]) -> Optional[float]:
+    """How sure the classifier was of its best real intent (the fallback is not one)."""
+    ranking = [
+        r for r in parse_data.get("intent_ranking") or []
+        if r.get("name") != FALLBACK_INTENT and r.get("confidence") is not None
+    ]
+    if ranking:
+        return max(float(r["confidence"]) for r in ranking)
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") not in (None, FALLBACK_INTENT) and intent.get("confidence") is not None:
+        return float(intent["confidence"])
     return None
+
+
+def decision(rule: Text, kind: Text, **details: Any) -> SlotSet:
+    """The event that records a guardrail decision in the tracker."""
+    return SlotSet(SLOT_DECISION, {"rule": rule, "kind": kind, **details})
 
 
 @DefaultV1Recipe.register(
@@ -169,11 +179,23 @@ class GuardrailPolicy(Policy):
             # A disclosure that was not taken back out of the dialogue state (a replayed
             # story in `rasa test`): nothing is known about the answer, so wait.
             return ACTION_LISTEN_NAME, []
+        recorded = tracker.get_slot(SLOT_DECISION) or {}
+        if isinstance(recorded, dict) and recorded.get("kind") == "handoff":
+            trigger = self._trigger_or_none(recorded.get("rule"))
+            if trigger is not None and trigger.respond_first and latest == trigger.respond_first:
+                # The crisis information went out first; now the handoff itself.
+                return trigger.action, []
         if latest in RESUME_AFTER:
             return (tracker.active_loop_name or ACTION_LISTEN_NAME), []
         if latest in LISTEN_AFTER:
             return ACTION_LISTEN_NAME, []
         return None
+
+    def _trigger_or_none(self, rule: Any) -> Optional[Trigger]:
+        try:
+            return self.policies.handoff.trigger(str(rule))
+        except KeyError:
+            return None
 
     def _on_user_message(self, tracker: DialogueStateTracker) -> Optional[tuple]:
         if not disclosed_in_session(tracker):
@@ -183,25 +205,87 @@ class GuardrailPolicy(Policy):
         parse_data = (message.parse_data or {}) if message else {}
         if parse_data.get("pii_masking_failed"):
             # Fail closed: the message could not be checked for personal data.
-            return ACTION_HANDOFF, [SlotSet(SLOT_HANDOFF_REASON, "technical_problem")]
+            return self._hand_off(self.policies.trigger("technical_problem"), ["pii_masking_failed"], intent)
         if not _ran_since_user_message(tracker, ACTION_WARN_SENSITIVE) and any(
             e.get("entity") in self.warn_entities for e in parse_data.get("entities") or []
         ):
-            return ACTION_WARN_SENSITIVE, []
-        if tracker.get_slot(SLOT_OPT_OUT):
-            if intent == "opt_in":
-                return ACTION_OPT_IN, []
-            return ACTION_HANDOFF, [SlotSet(SLOT_HANDOFF_REASON, "opt_out")]
-        if _bot_action_before_user(tracker) == ACTION_EXPLAIN_OPT_OUT:
-            if intent == "affirm":
-                return ACTION_OPT_OUT, []
-            if intent == "deny":
-                return ACTION_CANCEL_OPT_OUT, []
-        backstop = self.policies.match_backstop(message.text if message else None)
+            return ACTION_WARN_SENSITIVE, [decision("sensitive_data_warning", "warning", intent=intent)]
+        if tracker.get_slot(SLOT_OPT_OUT) and intent == "opt_in":
+            return ACTION_OPT_IN, [decision("opt_in", "opt_in", intent=intent)]
+        pattern_rule = self._pattern_rule(message.text if message else None, parse_data)
+        fired = self.fired_triggers(tracker, intent, parse_data, pattern_rule)
+        if fired:
+            trigger, because = min(fired, key=lambda f: f[0].rank)  # stable: first listed wins ties
+            return self._hand_off(trigger, because, intent)
+        backstop = pattern_rule if isinstance(pattern_rule, Backstop) else None
         if backstop is None:
             backstop = self.policies.backstop_for_intent(intent)
         if backstop is None:
             return None
-        if backstop.action == ACTION_HANDOFF:
-            return ACTION_HANDOFF, [SlotSet(SLOT_HANDOFF_REASON, "customer_request")]
-        return backstop.action, []
+        return backstop.action, [
+            decision(backstop.intent, "backstop", intent=intent,
+                     because=["pattern"] if pattern_rule is backstop else ["intent"])
+        ]
+
+    def _pattern_rule(self, text: Optional[Text], parse_data: Dict[Text, Any]) -> Optional[Any]:
+        """The rule whose pattern matched, as the NLU backstop saw it on the unmasked text;
+        else matched here on the (masked) text."""
+        seen = parse_data.get(BACKSTOP_KEY) or {}
+        if seen.get("rule"):
+            trigger = self._trigger_or_none(seen["rule"])
+            if trigger is not None:
+                return trigger
+            backstop = self.policies.backstop_for_intent(seen.get("intent"))
+            if backstop is not None:
+                return backstop
+        return self.policies.match_pattern(text)
+
+    def fired_triggers(
+        self,
+        tracker: DialogueStateTracker,
+        intent: Optional[Text],
+        parse_data: Dict[Text, Any],
+        pattern_rule: Optional[Any],
+    ) -> List[tuple]:
+        """Every trigger whose condition holds for the latest message, with what made it fire."""
+        entities = {e.get("entity") for e in parse_data.get("entities") or []}
+        history = _session_user_messages(tracker)
+        intents = [(m.intent or {}).get("name") for m in history]
+        confidence = _top_confidence(parse_data)
+        opted_out = bool(tracker.get_slot(SLOT_OPT_OUT))
+        # A matching pattern decides the intent, as in the NLU pipeline: a question that a
+        # backstop recognised ("am I talking to a real person?") is not a request for one.
+        if isinstance(pattern_rule, Backstop):
+            intent = pattern_rule.intent
+        fired = []
+        for trigger in self.policies.handoff.triggers:
+            because = []
+            if pattern_rule is trigger:
+                because.append("pattern")
+            if intent and intent in trigger.intents:
+                because.append("intent")
+            if any(f"pii_{c.lower()}" in entities for c in trigger.special_category):
+                because.append("special_category")
+            n = trigger.consecutive_fallbacks
+            if n and len(intents) >= n and all(i == FALLBACK_INTENT for i in intents[-n:]):
+                because.append("consecutive_fallbacks")
+            if trigger.confidence_below is not None and confidence is not None \
+                    and confidence < trigger.confidence_below:
+                because.append("confidence_below")
+            n = trigger.repeated_intent
+            if n and len(intents) >= n and intents[-1] \
+                    and intents[-1] not in self.policies.handoff.repeat_ignores_intents \
+                    and len(set(intents[-n:])) == 1:
+                because.append("repeated_intent")
+            if trigger.opted_out and opted_out:
+                because.append("opted_out")
+            if because:
+                fired.append((trigger, because))
+        return fired
+
+    def _hand_off(self, trigger: Trigger, because: List[Text], intent: Optional[Text]) -> tuple:
+        recorded = decision(
+            trigger.id, "handoff", reason=trigger.reason, priority=trigger.priority,
+            because=because, intent=intent,
+        )
+        return (trigger.respond_first or trigger.action), [recorded]

@@ -33,6 +33,7 @@ from bot.pii.recognizers import (
     DateOfBirthRecognizer,
     NlBsnRecognizer,
     PersonCueRecognizer,
+    SpecialCategoryRecognizer,
     StreetAddressRecognizer,
 )
 
@@ -120,13 +121,18 @@ def _subtract(span: Tuple[int, int], holes: Sequence[Tuple[int, int]]) -> List[T
     return pieces
 
 
-def _merge(text: str, findings: List[Finding]) -> List[Finding]:
-    """Overlapping findings become one, typed as the longest: no fragment is left unmasked."""
+def _merge(text: str, findings: List[Finding], prefer: frozenset = frozenset()) -> List[Finding]:
+    """Overlapping findings become one, typed as the longest: no fragment is left unmasked.
+    A type in `prefer` (special-category data, GDPR art. 9) keeps its type when merged."""
     merged: List[Finding] = []
     for finding in sorted(findings, key=lambda f: (f.start, -(f.end - f.start))):
         if merged and finding.start < merged[-1].end:
             last = merged[-1]
             longest = last if (last.end - last.start) >= (finding.end - finding.start) else finding
+            if finding.entity_type in prefer and last.entity_type not in prefer:
+                longest = finding
+            elif last.entity_type in prefer and finding.entity_type not in prefer:
+                longest = last
             start, end = last.start, max(last.end, finding.end)
             merged[-1] = Finding(longest.entity_type, start, end, max(last.score, finding.score), text[start:end])
         else:
@@ -200,6 +206,8 @@ class PiiEngine:
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
             DateOfBirthRecognizer(),
+            *(SpecialCategoryRecognizer(entity, pattern, policy.language)
+              for entity, pattern in policy.special_categories.items()),
         ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(
@@ -251,7 +259,7 @@ class PiiEngine:
                     if from_ner and text[start:end].islower():
                         end = _with_surname(text, end)
                 candidates.append(Finding(result.entity_type, start, end, result.score, text[start:end]))
-        return _merge(text, candidates)
+        return _merge(text, candidates, frozenset(self.policy.special_categories))
 
     def mask(self, text: str, placeholders: Optional[Placeholders] = None) -> Masked:
         """`text` with every finding replaced by its conversation placeholder (Presidio operators)."""

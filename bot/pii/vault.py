@@ -133,6 +133,22 @@ class Vault:
             return None
         return key.decrypt(ciphertext).decode()
 
+    def seal(self, sender_id: str, text: str) -> bytes:
+        """Encrypt `text` with the conversation's key (erased with it by `destroy`)."""
+        with engine(self.url).begin() as conn:
+            return self._data_key(conn, sender_id, create=True).encrypt(text.encode())
+
+    def unseal(self, sender_id: str, sealed: bytes) -> Optional[str]:
+        """The text `seal` encrypted, or None once the conversation's key is destroyed."""
+        with engine(self.url).begin() as conn:
+            key = self._data_key(conn, sender_id, create=False)
+        if key is None:
+            return None
+        try:
+            return key.decrypt(sealed).decode()
+        except InvalidToken:
+            return None
+
     def destroy(self, sender_id: str) -> None:
         """Crypto-shred: drop the conversation's data key and its ciphertexts."""
         with engine(self.url).begin() as conn:

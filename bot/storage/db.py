@@ -48,6 +48,21 @@ handoff_tickets = sa.Table(
     sa.Column("transcript", sa.JSON, nullable=False),
 )
 
+# Replies human agents wrote to REST customers, until delivered: REST has no push, so they
+# go out with the response to the customer's next message. (Socket.io gets them live.)
+agent_replies = sa.Table(
+    "agent_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(36), nullable=False, index=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("agent_id", sa.String(128), nullable=False),
+    # What the channel sends (label included), encrypted with the conversation's vault key:
+    # an agent may write personal data. Deleted once delivered.
+    sa.Column("sealed_message", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 # Personal data at rest is only ever here, and only encrypted: one data key per
 # conversation (wrapped by the master key), one ciphertext per placeholder.

@@ -4,13 +4,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
-from bot.storage.db import engine, handoff_tickets
+from bot.storage.db import agent_replies, engine, handoff_tickets
 
 TRANSCRIPT_TURNS = 50
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+# A ticket is finished when the agent handed the conversation back to the bot or closed it.
+FINISHED = ("handed_back", "closed")
+
+
+class TicketError(Exception):
+    """A desk operation that cannot be done; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -24,18 +35,21 @@ class Ticket:
 
 
 def transcript_from_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The last customer and bot messages of a conversation, oldest first, for the agent."""
+    """The last messages of a conversation, oldest first, for the agent: the customer's,
+    the bot's, and those a human agent wrote (marked in the event's metadata)."""
     lines = []
     for event in events:
         kind = event.get("event")
         if kind in ("user", "bot") and event.get("text"):
-            lines.append(
-                {
-                    "from": "customer" if kind == "user" else "bot",
-                    "text": event["text"],
-                    "timestamp": event.get("timestamp"),
-                }
-            )
+            candor = ((event.get("metadata") or {}).get("candor") or {}) if kind == "bot" else {}
+            line = {
+                "from": "customer" if kind == "user" else candor.get("from") or "bot",
+                "text": event["text"],
+                "timestamp": event.get("timestamp"),
+            }
+            if candor.get("agent_id"):
+                line["agent_id"] = candor["agent_id"]
+            lines.append(line)
     return lines[-TRANSCRIPT_TURNS:]
 
 
@@ -54,20 +68,24 @@ def open_ticket(
         existing = conn.execute(
             sa.select(handoff_tickets).where(
                 handoff_tickets.c.sender_id == sender_id,
-                handoff_tickets.c.status != "closed",
+                handoff_tickets.c.status.notin_(FINISHED),
             )
         ).mappings().first()
         if existing is not None:
+            # One open ticket per customer. A more urgent trigger raises its priority.
+            more_urgent = PRIORITY_RANK[priority] < PRIORITY_RANK.get(existing["priority"], 2)
+            values = {"transcript": transcript, "updated_at": now}
+            if more_urgent:
+                values.update(priority=priority, reason=reason,
+                              summary={**(existing["summary"] or {}), **summary})
             conn.execute(
-                handoff_tickets.update()
-                .where(handoff_tickets.c.id == existing["id"])
-                .values(transcript=transcript, updated_at=now)
+                handoff_tickets.update().where(handoff_tickets.c.id == existing["id"]).values(**values)
             )
             return Ticket(
                 existing["id"],
                 sender_id,
-                existing["reason"],
-                existing["priority"],
+                reason if more_urgent else existing["reason"],
+                priority if more_urgent else existing["priority"],
                 existing["status"],
                 created=False,
             )
@@ -106,7 +124,8 @@ def append_to_open_ticket(sender_id: str, lines: List[Dict[str, Any]], url: Opti
     with engine(url).begin() as conn:
         ticket = conn.execute(
             sa.select(handoff_tickets.c.id, handoff_tickets.c.transcript).where(
-                handoff_tickets.c.sender_id == sender_id, handoff_tickets.c.status != "closed"
+                handoff_tickets.c.sender_id == sender_id,
+                handoff_tickets.c.status.notin_(FINISHED),
             )
         ).first()
         if ticket is None:
@@ -120,3 +139,142 @@ def append_to_open_ticket(sender_id: str, lines: List[Dict[str, Any]], url: Opti
             )
         )
     return True
+
+
+def _aware(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    """SQLite hands datetimes back without a zone; they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _public(row: Dict[str, Any]) -> Dict[str, Any]:
+    ticket = dict(row)
+    for key in ("created_at", "updated_at"):
+        ticket[key] = _aware(ticket[key]).isoformat() if ticket.get(key) else None
+    return ticket
+
+
+def queue(
+    escalate: Callable[[str, dt.timedelta], str],
+    now: Optional[dt.datetime] = None,
+    url: Optional[str] = None,
+) -> List[Dict[str, Any]]:
+    """Unfinished tickets, most urgent first, then longest waiting. `escalate` turns a
+    ticket's priority and waiting time into the priority it is shown with; nothing else
+    (no name, language or other attribute of the customer) plays a part."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with engine(url).connect() as conn:
+        rows = conn.execute(
+            sa.select(handoff_tickets).where(handoff_tickets.c.status.notin_(FINISHED))
+        ).mappings().all()
+    tickets = []
+    for row in rows:
+        waiting = now - _aware(row["created_at"])
+        ticket = _public(row)
+        ticket.pop("transcript")
+        ticket["waiting_seconds"] = max(0, int(waiting.total_seconds()))
+        ticket["queue_priority"] = escalate(row["priority"], waiting)
+        tickets.append(ticket)
+    tickets.sort(key=lambda t: (PRIORITY_RANK[t["queue_priority"]], -t["waiting_seconds"], t["id"]))
+    return tickets
+
+
+def get_ticket(ticket_id: str, url: Optional[str] = None) -> Dict[str, Any]:
+    with engine(url).connect() as conn:
+        row = conn.execute(
+            sa.select(handoff_tickets).where(handoff_tickets.c.id == ticket_id)
+        ).mappings().first()
+    if row is None:
+        raise TicketError(404, "no such ticket")
+    return _public(row)
+
+
+def claim(ticket_id: str, agent_id: str, url: Optional[str] = None) -> Dict[str, Any]:
+    """The agent takes the ticket. Another agent's ticket, or a finished one, is a conflict."""
+    with engine(url).begin() as conn:
+        result = conn.execute(
+            handoff_tickets.update()
+            .where(
+                handoff_tickets.c.id == ticket_id,
+                handoff_tickets.c.status.notin_(FINISHED),
+                sa.or_(handoff_tickets.c.agent_id.is_(None), handoff_tickets.c.agent_id == agent_id),
+            )
+            .values(agent_id=agent_id, status="claimed", updated_at=dt.datetime.now(dt.timezone.utc))
+        )
+        claimed = result.rowcount == 1
+    ticket = get_ticket(ticket_id, url)
+    if not claimed:
+        if ticket["status"] in FINISHED:
+            raise TicketError(409, f"the ticket is {ticket['status'].replace('_', ' ')}")
+        raise TicketError(409, f"the ticket is held by agent {ticket['agent_id']}")
+    return ticket
+
+
+def held_by(ticket_id: str, agent_id: str, url: Optional[str] = None) -> Dict[str, Any]:
+    """The ticket, if `agent_id` holds it and it is not finished; else a clear error."""
+    ticket = get_ticket(ticket_id, url)
+    if ticket["status"] in FINISHED:
+        raise TicketError(409, f"the ticket is {ticket['status'].replace('_', ' ')}")
+    if ticket["agent_id"] is None:
+        raise TicketError(409, "claim the ticket first")
+    if ticket["agent_id"] != agent_id:
+        raise TicketError(409, f"the ticket is held by agent {ticket['agent_id']}")
+    return ticket
+
+
+def append_lines(ticket_id: str, lines: List[Dict[str, Any]], url: Optional[str] = None) -> None:
+    """Add (already masked) lines to a ticket's transcript."""
+    with engine(url).begin() as conn:
+        current = conn.execute(
+            sa.select(handoff_tickets.c.transcript).where(handoff_tickets.c.id == ticket_id)
+        ).scalar_one()
+        conn.execute(
+            handoff_tickets.update()
+            .where(handoff_tickets.c.id == ticket_id)
+            .values(transcript=list(current or []) + lines, updated_at=dt.datetime.now(dt.timezone.utc))
+        )
+
+
+def finish(ticket_id: str, status: str, url: Optional[str] = None) -> None:
+    assert status in FINISHED
+    with engine(url).begin() as conn:
+        conn.execute(
+            handoff_tickets.update()
+            .where(handoff_tickets.c.id == ticket_id)
+            .values(status=status, updated_at=dt.datetime.now(dt.timezone.utc))
+        )
+
+
+def close_open_tickets(sender_id: str, url: Optional[str] = None) -> int:
+    """Close the customer's unfinished tickets (e.g. the opt-out ticket after opting back in)."""
+    with engine(url).begin() as conn:
+        return conn.execute(
+            handoff_tickets.update()
+            .where(handoff_tickets.c.sender_id == sender_id, handoff_tickets.c.status.notin_(FINISHED))
+            .values(status="closed", updated_at=dt.datetime.now(dt.timezone.utc))
+        ).rowcount
+
+
+def hold_reply(ticket_id: str, sender_id: str, agent_id: str, sealed: bytes, url: Optional[str] = None) -> None:
+    """Keep an agent's (encrypted) reply until the customer's REST channel can deliver it."""
+    with engine(url).begin() as conn:
+        conn.execute(
+            agent_replies.insert().values(
+                ticket_id=ticket_id, sender_id=sender_id, agent_id=agent_id,
+                sealed_message=sealed, created_at=dt.datetime.now(dt.timezone.utc),
+            )
+        )
+
+
+def take_held_replies(sender_id: str, url: Optional[str] = None) -> List[bytes]:
+    """The customer's waiting agent replies (encrypted), oldest first; removed as taken."""
+    with engine(url).begin() as conn:
+        rows = conn.execute(
+            sa.select(agent_replies.c.id, agent_replies.c.sealed_message)
+            .where(agent_replies.c.sender_id == sender_id)
+            .order_by(agent_replies.c.id)
+        ).all()
+        if rows:
+            conn.execute(agent_replies.delete().where(agent_replies.c.id.in_([r.id for r in rows])))
+    return [r.sealed_message for r in rows]

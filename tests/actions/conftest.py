@@ -14,7 +14,7 @@ SLOTS = {
     "order_number": None,
     "disclosure_version": None,
     "ai_opt_out": False,
-    "handoff_reason": None,
+    "guardrail_decision": None,
     "requested_slot": None,
 }
 

@@ -1,29 +1,33 @@
 """Opt-out, opt-in and handoff: preference rows, one ticket, a paused conversation."""
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionHandoff
-from actions.opt_out import ActionCancelOptOut, ActionExplainOptOut, ActionOptIn, ActionOptOut
+from actions.handoff import ActionHandoff, hand_off
+from actions.opt_out import ActionOptIn, ActionOptOut
 from bot.guardrails.loader import policies
 from bot.storage.preferences import is_opted_out, set_opt_out
 from bot.storage.tickets import tickets_for
 from tests.actions.conftest import make_tracker
 
-PAUSE = [SlotSet("handoff_reason", None), ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
+PAUSE = [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
+AMSTERDAM = policies().handoff.office_hours.timezone
+TUESDAY_NOON = dt.datetime(2026, 11, 24, 12, 0, tzinfo=AMSTERDAM)
+SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 22, 0, tzinfo=AMSTERDAM)
 
 
-async def test_explanation_asks_to_confirm_in_one_message() -> None:
-    dispatcher = CollectingDispatcher()
-    assert await ActionExplainOptOut().run(dispatcher, make_tracker(), {}) == []
-    assert len(dispatcher.messages) == 1
-    assert dispatcher.messages[0]["text"] == policies().opt_out["explanation"]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+def decided(rule: str) -> dict:
+    trigger = policies().trigger(rule)
+    return {"rule": rule, "kind": "handoff", "reason": trigger.reason, "because": ["intent"]}
 
 
-async def test_confirmed_opt_out_records_pauses_and_files_one_ticket() -> None:
-    tracker = make_tracker(sender_id="c-1", intent="affirm", text="yes")
+async def test_opt_out_takes_one_message_records_pauses_and_files_one_ticket() -> None:
+    tracker = make_tracker(sender_id="c-1", intent="opt_out", text="no bots please",
+                           slots={"guardrail_decision": decided("opted_out")})
     dispatcher = CollectingDispatcher()
     events = await ActionOptOut().run(dispatcher, tracker, {})
     assert events == [SlotSet("ai_opt_out", True)] + PAUSE
@@ -31,29 +35,31 @@ async def test_confirmed_opt_out_records_pauses_and_files_one_ticket() -> None:
     tickets = tickets_for("c-1")
     assert len(tickets) == 1
     assert tickets[0]["reason"] == "opt_out" and tickets[0]["status"] == "open"
-    assert tickets[0]["transcript"] == [
-        {"from": "customer", "text": "yes", "timestamp": None}
-    ]
+    assert tickets[0]["transcript"] == [{"from": "customer", "text": "no bots please", "timestamp": None}]
     assert tickets[0]["channel"] == "rest"
-    assert policies().opt_out["confirmed"] in dispatcher.messages[0]["text"]
-    # Confirming twice does not queue the customer twice.
+    assert dispatcher.messages[0]["text"].startswith(policies().opt_out["confirmed"])
+    # Asking twice does not queue the customer twice.
     await ActionOptOut().run(CollectingDispatcher(), tracker, {})
     assert len(tickets_for("c-1")) == 1
 
 
-async def test_cancelled_opt_out_changes_nothing() -> None:
+async def test_a_returning_opted_out_customer_is_told_why_a_human_answers() -> None:
+    tracker = make_tracker(sender_id="c-5", slots={"ai_opt_out": True, "guardrail_decision": decided("opted_out")})
     dispatcher = CollectingDispatcher()
-    assert await ActionCancelOptOut().run(dispatcher, make_tracker(sender_id="c-2"), {}) == []
-    assert not is_opted_out("c-2") and tickets_for("c-2") == []
+    await ActionOptOut().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"].startswith(policies().opt_out["returning"])
+    assert tickets_for("c-5")[0]["summary"]["ai_opt_out"] is True
 
 
-async def test_opt_in_clears_the_preference() -> None:
+async def test_opt_in_clears_the_preference_and_closes_the_opt_out_ticket() -> None:
     set_opt_out("c-3", True)
+    await ActionOptOut().run(CollectingDispatcher(), make_tracker(sender_id="c-3"), {})
     dispatcher = CollectingDispatcher()
     events = await ActionOptIn().run(dispatcher, make_tracker(sender_id="c-3", slots={"ai_opt_out": True}), {})
     assert events == [SlotSet("ai_opt_out", False)]
     assert not is_opted_out("c-3")
     assert dispatcher.messages[0]["text"] == policies().opt_out["opted_in"]
+    assert [t["status"] for t in tickets_for("c-3")] == ["closed"]
 
 
 async def test_opt_in_when_not_opted_out_says_so() -> None:
@@ -62,18 +68,46 @@ async def test_opt_in_when_not_opted_out_says_so() -> None:
     assert dispatcher.messages[0]["text"] == policies().opt_out["not_opted_out"]
 
 
-async def test_handoff_uses_the_reason_the_guardrail_recorded() -> None:
-    tracker = make_tracker(sender_id="c-5", slots={"handoff_reason": "opt_out", "ai_opt_out": True})
+@pytest.mark.parametrize("rule", [t.id for t in policies().handoff.triggers])
+async def test_handoff_files_the_trigger_the_guardrail_recorded(rule) -> None:
+    trigger = policies().trigger(rule)
+    sender = f"c-{rule}"
+    tracker = make_tracker(sender_id=sender, intent="request_human", slots={"guardrail_decision": decided(rule)})
     dispatcher = CollectingDispatcher()
     assert await ActionHandoff().run(dispatcher, tracker, {}) == PAUSE
-    ticket = tickets_for("c-5")[0]
-    assert (ticket["reason"], ticket["priority"]) == ("opt_out", "normal")
-    assert ticket["summary"]["ai_opt_out"] is True
-    assert dispatcher.messages[0]["text"].startswith(policies().opt_out["returning"])
-
-
-async def test_handoff_defaults_to_a_customer_request() -> None:
-    await ActionHandoff().run(CollectingDispatcher(), make_tracker(sender_id="c-6", intent="request_human"), {})
-    ticket = tickets_for("c-6")[0]
-    assert ticket["reason"] == "customer_request"
+    [ticket] = tickets_for(sender)
+    assert (ticket["reason"], ticket["priority"]) == (trigger.reason, trigger.priority)
+    assert ticket["summary"]["trigger"] == rule and ticket["summary"]["because"] == ["intent"]
     assert ticket["summary"]["intent"] == "request_human"
+    assert {"order_number", "consents", "ai_opt_out"} <= set(ticket["summary"])
+    assert trigger.message in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["metadata"]["candor"]["rule"] == rule
+
+
+async def test_handoff_without_a_decision_is_a_customer_request() -> None:
+    await ActionHandoff().run(CollectingDispatcher(), make_tracker(sender_id="c-6", intent="request_human"), {})
+    assert tickets_for("c-6")[0]["reason"] == "customer_request"
+
+
+def test_in_office_hours_the_customer_hears_the_expected_wait() -> None:
+    dispatcher = CollectingDispatcher()
+    hand_off(dispatcher, make_tracker(sender_id="c-7"), "fraud", now=TUESDAY_NOON)
+    minutes = policies().handoff.office_hours.expected_wait_minutes["urgent"]
+    assert f"within {minutes} minutes" in dispatcher.messages[0]["text"]
+    assert tickets_for("c-7")[0]["summary"]["filed_in_office_hours"] is True
+
+
+def test_outside_office_hours_the_customer_hears_when_we_reply() -> None:
+    dispatcher = CollectingDispatcher()
+    hand_off(dispatcher, make_tracker(sender_id="c-8"), "customer_asks_for_human", now=SATURDAY_NIGHT)
+    text = dispatcher.messages[0]["text"]
+    assert "Monday at 09:00" in text and "minutes" not in text
+    assert tickets_for("c-8")[0]["summary"]["filed_in_office_hours"] is False
+
+
+def test_a_more_urgent_trigger_raises_the_open_ticket() -> None:
+    hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "customer_asks_for_human")
+    hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "self_harm")
+    hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "repeated_question")
+    [ticket] = tickets_for("c-9")
+    assert (ticket["reason"], ticket["priority"]) == ("vulnerable_customer", "urgent")

@@ -92,8 +92,10 @@ def test_failed_disclosure_tells_the_customer_plainly(policy, domain) -> None:
         ("r u a real human or what", "greet", "action_answer_is_bot"),
         ("get me a human", "ask_order_status", "action_handoff"),
         ("human please", "nlu_fallback", "action_handoff"),
-        ("stop using AI on my case", "ask_refund", "action_explain_opt_out"),
-        ("I object to automated processing", "out_of_scope", "action_explain_opt_out"),
+        ("stop using AI on my case", "ask_refund", "action_opt_out"),
+        ("I object to automated processing", "out_of_scope", "action_opt_out"),
+        ("my lawyer will be in touch", "complain", "action_handoff"),
+        ("I want to kill myself", "greet", "utter_crisis_support"),
     ],
 )
 def test_guardrails_hold_even_when_the_classifier_is_wrong(
@@ -103,12 +105,20 @@ def test_guardrails_hold_even_when_the_classifier_is_wrong(
     assert predict(policy, domain, events) == expected
 
 
-def test_a_handoff_records_its_reason(policy, domain) -> None:
-    tracker = DialogueStateTracker.from_events(
-        "customer-1", started() + [user("agent", "request_human")], domain.slots
-    )
+def recorded(events: List[Event], policy, domain) -> dict:
+    tracker = DialogueStateTracker.from_events("customer-1", events, domain.slots)
     prediction = policy.predict_action_probabilities(tracker, domain)
-    assert prediction.optional_events == [SlotSet("handoff_reason", "customer_request")]
+    [event] = prediction.optional_events
+    assert event.key == "guardrail_decision"
+    return event.value
+
+
+def test_a_handoff_records_rule_reason_and_grounds(policy, domain) -> None:
+    decision = recorded(started() + [user("agent", "request_human")], policy, domain)
+    assert decision == {
+        "rule": "customer_asks_for_human", "kind": "handoff", "reason": "customer_request",
+        "priority": "normal", "because": ["pattern", "intent"], "intent": "request_human",
+    }
 
 
 def test_is_bot_mid_form_resumes_the_form(policy, domain) -> None:
@@ -130,20 +140,6 @@ def test_is_bot_outside_a_form_then_listens(policy, domain) -> None:
     assert predict(policy, domain, events) == "action_listen"
 
 
-@pytest.mark.parametrize(
-    "answer, intent, expected",
-    [("yes", "affirm", "action_opt_out"), ("no", "deny", "action_cancel_opt_out")],
-)
-def test_opt_out_needs_confirmation(policy, domain, answer, intent, expected) -> None:
-    events = started() + [
-        user("I don't want a bot", "opt_out"),
-        ActionExecuted("action_explain_opt_out"),
-        ActionExecuted("action_listen"),
-        user(answer, intent),
-    ]
-    assert predict(policy, domain, events) == expected
-
-
 def test_a_yes_without_an_opt_out_question_is_not_an_opt_out(policy, domain) -> None:
     events = started() + [
         user("hi", "greet"),
@@ -154,27 +150,24 @@ def test_a_yes_without_an_opt_out_question_is_not_an_opt_out(policy, domain) -> 
     assert predict(policy, domain, events) is None
 
 
-def test_cancelled_opt_out_mid_form_resumes_the_form(policy, domain) -> None:
+def test_opt_out_mid_form_takes_one_message(policy, domain) -> None:
     events = started() + [
         user("change my address", "change_address"),
         ActionExecuted("change_address_form"),
         ActiveLoop("change_address_form"),
         ActionExecuted("action_listen"),
         user("no ai", "opt_out"),
-        ActionExecuted("action_explain_opt_out"),
-        ActionExecuted("action_listen"),
-        user("no", "deny"),
-        ActionExecuted("action_cancel_opt_out"),
     ]
-    assert predict(policy, domain, events) == "change_address_form"
+    assert predict(policy, domain, events) == "action_opt_out"
 
 
 def test_opted_out_customer_goes_straight_to_a_human(policy, domain) -> None:
     events = started(opted_out=True) + [user("where is my order", "ask_order_status")]
     tracker = DialogueStateTracker.from_events("customer-1", events, domain.slots)
     prediction = policy.predict_action_probabilities(tracker, domain)
-    assert domain.action_names_or_texts[prediction.max_confidence_index] == "action_handoff"
-    assert prediction.optional_events == [SlotSet("handoff_reason", "opt_out")]
+    assert domain.action_names_or_texts[prediction.max_confidence_index] == "action_opt_out"
+    [decision] = prediction.optional_events
+    assert (decision.value["rule"], decision.value["because"]) == ("opted_out", ["opted_out"])
 
 
 def test_opted_out_customer_can_opt_back_in(policy, domain) -> None:
@@ -199,7 +192,8 @@ def test_unchecked_personal_data_goes_to_a_human(policy, domain) -> None:
     tracker = DialogueStateTracker.from_events("customer-1", started() + [message], domain.slots)
     prediction = policy.predict_action_probabilities(tracker, domain)
     assert domain.action_names_or_texts[prediction.max_confidence_index] == "action_handoff"
-    assert prediction.optional_events == [SlotSet("handoff_reason", "technical_problem")]
+    [decision] = prediction.optional_events
+    assert decision.value["rule"] == "technical_problem"
 
 
 def test_pasted_card_numbers_get_a_warning_once(policy, domain) -> None:
@@ -214,3 +208,72 @@ def test_pasted_card_numbers_get_a_warning_once(policy, domain) -> None:
     from rasa.shared.core.events import ActionReverted
     events += [ActionReverted()]
     assert predict(policy, domain, events) is None
+
+
+def turn(text: str, intent: str, answer: str, confidence: float = 0.9) -> List[Event]:
+    """A customer message and the bot's answer to it."""
+    return [user(text, intent, confidence), ActionExecuted(answer), ActionExecuted("action_listen")]
+
+
+def test_special_category_data_brings_in_a_human(policy, domain) -> None:
+    message = UserUttered(
+        "I was <HEALTH_1> and can't collect the parcel", {"name": "ask_delivery_times", "confidence": 0.8},
+        parse_data={"intent": {"name": "ask_delivery_times", "confidence": 0.8},
+                    "entities": [{"entity": "pii_health", "value": "<HEALTH_1>"}]},
+    )
+    decision = recorded(started() + [message], policy, domain)
+    assert (decision["rule"], decision["because"]) == ("special_category_data", ["special_category"])
+
+
+def test_religion_is_masked_but_does_not_change_the_handling(policy, domain) -> None:
+    message = UserUttered(
+        "as a <RELIGION_1> can I pay with iDEAL", {"name": "ask_payment_methods", "confidence": 0.9},
+        parse_data={"intent": {"name": "ask_payment_methods", "confidence": 0.9},
+                    "entities": [{"entity": "pii_religion", "value": "<RELIGION_1>"}]},
+    )
+    assert predict(policy, domain, started() + [message]) is None
+
+
+def test_repeated_misunderstanding_goes_to_a_human_on_the_third_fallback(policy, domain) -> None:
+    events = started() + turn("blorp", "nlu_fallback", "utter_default") + turn("zzzt", "nlu_fallback", "utter_default")
+    assert predict(policy, domain, events + [user("qwpo", "nlu_fallback")]) == "action_handoff"
+    # Understood in between: the count starts again.
+    events = started() + turn("blorp", "nlu_fallback", "utter_default") + turn("hi", "greet", "utter_greet")
+    events += turn("zzzt", "nlu_fallback", "utter_default")
+    assert predict(policy, domain, events + [user("qwpo", "nlu_fallback")]) is None
+
+
+def test_a_classifier_with_no_idea_at_all_brings_in_a_human(policy, domain) -> None:
+    decision = recorded(started() + [user("hmm", "greet", confidence=0.05)], policy, domain)
+    assert (decision["rule"], decision["because"]) == ("repeated_misunderstanding", ["confidence_below"])
+    assert predict(policy, domain, started() + [user("hi", "greet", confidence=0.5)]) is None
+
+
+def test_the_same_question_three_times_brings_in_a_human(policy, domain) -> None:
+    events = started() + turn("refund?", "ask_refund", "utter_refund") + turn("but my refund", "ask_refund", "utter_refund")
+    decision = recorded(events + [user("WHERE IS MY REFUND", "ask_refund")], policy, domain)
+    assert (decision["rule"], decision["because"]) == ("repeated_question", ["repeated_intent"])
+    # Saying thanks three times is no sign of trouble.
+    events = started() + turn("thanks", "thank", "utter_you_are_welcome") + turn("thx", "thank", "utter_you_are_welcome")
+    assert predict(policy, domain, events + [user("thank you", "thank")]) is None
+
+
+def test_self_harm_gets_crisis_lines_first_then_an_urgent_handoff(policy, domain) -> None:
+    events = started() + [user("I don't want to live anymore", "greet")]
+    decision = recorded(events, policy, domain)
+    assert (decision["rule"], decision["priority"]) == ("self_harm", "urgent")
+    assert predict(policy, domain, events) == "utter_crisis_support"
+    events += [SlotSet("guardrail_decision", decision), ActionExecuted("utter_crisis_support")]
+    assert predict(policy, domain, events) == "action_handoff"
+
+
+def test_the_most_urgent_trigger_wins(policy, domain) -> None:
+    # An opted-out customer (normal) reporting fraud (urgent): the ticket is urgent.
+    events = started(opted_out=True) + [user("someone used my card on your site", "report_fraud")]
+    decision = recorded(events, policy, domain)
+    assert (decision["rule"], decision["priority"]) == ("fraud", "urgent")
+
+
+def test_a_question_about_a_person_is_not_a_request_for_one(policy, domain) -> None:
+    events = started() + [user("am I talking to a real person?", "request_human")]
+    assert predict(policy, domain, events) == "action_answer_is_bot"

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -30,8 +31,80 @@ def test_the_shipped_policies_load() -> None:
     loaded = load_policies(PROJECT_ROOT / "policies")
     assert loaded.disclosure_version
     assert "AI" in loaded.disclosure_message()
-    assert loaded.guardrail_intents == ["opt_out", "ask_is_bot", "request_human"]
-    assert loaded.handoff_reason("opt_out").priority in {"urgent", "high", "normal"}
+    assert loaded.guardrail_intents == ["opt_out", "ask_is_bot"]
+    assert loaded.trigger("opted_out").priority in {"urgent", "high", "normal"}
+    ids = [t.id for t in loaded.handoff.triggers]
+    assert len(ids) == len(set(ids))
+    assert {"self_harm", "fraud", "legal_threat", "bereavement", "complaint_escalation",
+            "customer_asks_for_human", "special_category_data", "repeated_misunderstanding",
+            "repeated_question", "opted_out"} <= set(ids)
+
+
+def _trigger_index(path: Path, rule: str) -> int:
+    triggers = yaml.safe_load(path.read_text())["triggers"]
+    return next(i for i, t in enumerate(triggers) if t["id"] == rule)
+
+
+def _edit_trigger(policy_dir: Path, rule: str, change) -> None:
+    path = policy_dir / "handoff.yml"
+    index = _trigger_index(path, rule)
+    _edit(path, lambda c: change(c["triggers"][index]))
+
+
+def _error(policy_dir: Path, domain: Optional[Path] = None) -> PolicyError:
+    from bot.guardrails.loader import check_against_domain
+
+    with pytest.raises(PolicyError) as error:
+        check_against_domain(load_policies(policy_dir), domain or PROJECT_ROOT / "domain.yml")
+    return error.value
+
+
+@pytest.mark.parametrize(
+    "rule, change, field, words",
+    [
+        ("fraud", lambda t: t.update(priority="whenever"), "priority", "is not one of"),
+        ("fraud", lambda t: t.pop("reason"), "reason", "required"),
+        ("legal_threat", lambda t: t["when"].update(intents=["sue_us"]), "when.intents.0", "not in the domain"),
+        ("legal_threat", lambda t: t["when"]["patterns"]["nl"].insert(1, "(unclosed"),
+         "when.patterns.nl.1", "bad regular expression"),
+        ("self_harm", lambda t: t.update(respond_first="utter_no_such_response"), "respond_first",
+         "not in the domain"),
+        ("opted_out", lambda t: t.update(action="action_no_such_thing"), "action", "not in the domain"),
+        ("special_category_data", lambda t: t["when"].update(special_category=["SHOE_SIZE"]),
+         "when.special_category.0", "not an entity in pii.yml"),
+        ("repeated_misunderstanding", lambda t: t["when"].update(consecutive_fallbacks="three"),
+         "when.consecutive_fallbacks", "is not of type"),
+        ("bereavement", lambda t: t["when"].update(when_it_rains=True), "when", "Additional properties"),
+        ("bereavement", lambda t: t.update(id="fraud"), None, "used twice"),
+    ],
+)
+def test_every_kind_of_trigger_error_names_file_rule_and_field(policy_dir: Path, rule, change, field, words) -> None:
+    _edit_trigger(policy_dir, rule, change)
+    error = _error(policy_dir)
+    assert error.file.name == "handoff.yml"
+    assert error.rule == (rule if words != "used twice" else "fraud")
+    if field:
+        assert error.field == field
+    assert words in str(error)
+    assert f"rule '{error.rule}'" in str(error) and "handoff.yml" in str(error)
+
+
+def test_a_trigger_the_code_raises_cannot_be_removed(policy_dir: Path) -> None:
+    path = policy_dir / "handoff.yml"
+    index = _trigger_index(path, "technical_problem")
+    _edit(path, lambda c: c["triggers"].pop(index))
+    error = _error(policy_dir)
+    assert (error.rule, error.field) == ("technical_problem", "triggers")
+
+
+def test_office_hours_errors_are_named(policy_dir: Path) -> None:
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["17:00", "09:00"]))
+    assert _error(policy_dir).field == "office_hours.days.mon"
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["9am", "17:00"]))
+    assert _error(policy_dir).field == "office_hours.days.mon.0"
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["09:00", "17:00"]))
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"].update(timezone="Mars/Olympus"))
+    assert _error(policy_dir).field == "office_hours.timezone"
 
 
 def test_missing_file_is_named(policy_dir: Path) -> None:
@@ -57,30 +130,19 @@ def test_wrong_type_is_named(policy_dir: Path) -> None:
     assert error.value.field == "is_bot_answer"
 
 
-def test_unknown_priority_is_named(policy_dir: Path) -> None:
-    _edit(
-        policy_dir / "handoff.yml",
-        lambda c: c["reasons"]["opt_out"].update(priority="whenever"),
-    )
-    with pytest.raises(PolicyError) as error:
-        load_policies(policy_dir)
-    assert error.value.file.name == "handoff.yml"
-    assert error.value.field == "reasons.opt_out.priority"
-
-
-def test_bad_regex_is_named(policy_dir: Path) -> None:
+def test_bad_backstop_regex_is_named(policy_dir: Path) -> None:
     _edit(
         policy_dir / "backstops.yml",
-        lambda c: c["intents"]["request_human"]["patterns"]["en"].insert(0, "(unclosed"),
+        lambda c: c["intents"]["ask_is_bot"]["patterns"]["en"].insert(0, "(unclosed"),
     )
     with pytest.raises(PolicyError) as error:
         load_policies(policy_dir)
-    assert error.value.field == "intents.request_human.patterns.en.0"
+    assert (error.value.rule, error.value.field) == ("ask_is_bot", "patterns.en.0")
     assert "regular expression" in str(error.value)
 
 
 def test_invalid_yaml_and_unreadable_bytes(policy_dir: Path) -> None:
-    (policy_dir / "handoff.yml").write_text("reasons: [unclosed\n")
+    (policy_dir / "handoff.yml").write_text("triggers: [unclosed\n")
     with pytest.raises(PolicyError, match="not valid YAML"):
         load_policies(policy_dir)
     (policy_dir / "handoff.yml").write_bytes(b"\xff\xfe\x00bad")
@@ -122,8 +184,31 @@ def test_start_up_stops_on_a_broken_policy(policy_dir: Path) -> None:
     ],
 )
 def test_backstop_patterns_catch_safety_critical_phrases(text: str, intent: str) -> None:
-    match = load_policies(PROJECT_ROOT / "policies").match_backstop(text)
-    assert match is not None and match.intent == intent
+    match = load_policies(PROJECT_ROOT / "policies").match_pattern(text)
+    assert match is not None
+    assert (match.intent if hasattr(match, "intent") else match.intents[0]) == intent
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("I want to kill myself", "self_harm"),
+        ("ik wil er een eind aan maken", "self_harm"),
+        ("are you a bot? I don't want to live anymore", "self_harm"),
+        ("there is an unauthorised payment on my card", "fraud"),
+        ("er staat een onbekende afschrijving op mijn rekening", "fraud"),
+        ("my lawyer will contact you", "legal_threat"),
+        ("ik schakel een advocaat in", "legal_threat"),
+        ("my father passed away last week", "bereavement"),
+        ("mijn moeder is overleden", "bereavement"),
+        ("I want to file a formal complaint", "complaint_escalation"),
+        ("ik wil een klacht indienen", "complaint_escalation"),
+        ("let me talk to a real person", "customer_asks_for_human"),
+    ],
+)
+def test_trigger_patterns_catch_sensitive_matters_in_english_and_dutch(text: str, rule: str) -> None:
+    match = load_policies(PROJECT_ROOT / "policies").match_pattern(text)
+    assert match is not None and match.id == rule
 
 
 @pytest.mark.parametrize(
@@ -134,11 +219,13 @@ def test_backstop_patterns_catch_safety_critical_phrases(text: str, intent: str)
         "is the human hair brush in stock",
         "how do I pay with paypal",
         "no aid needed, thanks",
+        "my phone died so I couldn't answer the courier",
+        "the lamp I ordered is a killer deal",
         "",
     ],
 )
 def test_backstop_patterns_leave_ordinary_messages_alone(text: str) -> None:
-    assert load_policies(PROJECT_ROOT / "policies").match_backstop(text) is None
+    assert load_policies(PROJECT_ROOT / "policies").match_pattern(text) is None
 
 
 def test_pii_policy_errors_are_named(policy_dir: Path) -> None:
@@ -160,13 +247,24 @@ def test_policies_must_name_intents_and_actions_of_the_domain(policy_dir: Path, 
 
     check_against_domain(load_policies(policy_dir), PROJECT_ROOT / "domain.yml")
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
-    domain["intents"].remove("request_human")
+    domain["intents"].remove("ask_is_bot")
     broken = tmp_path / "domain.yml"
     broken.write_text(yaml.safe_dump(domain))
-    with pytest.raises(PolicyError) as error:
-        check_against_domain(load_policies(policy_dir), broken)
-    assert (error.value.file.name, error.value.field) == ("backstops.yml", "intents.request_human")
+    error = _error(policy_dir, broken)
+    assert (error.file.name, error.rule) == ("backstops.yml", "ask_is_bot")
     _edit(policy_dir / "backstops.yml", lambda c: c["intents"]["opt_out"].update(action="action_no_such_thing"))
-    with pytest.raises(PolicyError) as error:
-        check_against_domain(load_policies(policy_dir), PROJECT_ROOT / "domain.yml")
-    assert error.value.field == "intents.opt_out.action"
+    error = _error(policy_dir)
+    assert (error.rule, error.field) == ("opt_out", "action")
+
+
+def test_make_validate_reports_file_rule_and_field(policy_dir: Path) -> None:
+    _edit_trigger(policy_dir, "bereavement", lambda t: t["when"].update(intents=["grief"]))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=PROJECT_ROOT,
+        env={**__import__("os").environ, "CANDOR_POLICIES_DIR": str(policy_dir)},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert "handoff.yml" in result.stderr and "rule 'bereavement'" in result.stderr
+    assert "when.intents.0" in result.stderr and "'grief'" in result.stderr
