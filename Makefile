@@ -7,6 +7,7 @@ PY        := $(VENV)/bin/python
 RASA      := $(VENV)/bin/rasa
 MODEL     := models/candor.tar.gz
 STAMP     := $(VENV)/.installed-lock
+CHROMIUM  := /usr/bin/chromium
 export CANDOR_DATA_DIR ?= $(CURDIR)/var
 export CANDOR_PORT ?= 5005
 export CANDOR_ACTIONS_PORT ?= 5055
@@ -64,7 +65,16 @@ test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/nlu
 	$(PY) tests/nlu_recall.py results/nlu/intent_report.json
 
-test-e2e: $(MODEL)
+# The agent console's browser test drives Debian's chromium (Playwright cannot download one).
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the agent console's browser test"
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Need root to run: apt-get install chromium" >&2; exit 1; fi
+
+test-e2e: $(MODEL) $(CHROMIUM) ## end-to-end: real servers over HTTP, the desk, the console in chromium
 	$(PY) -m pytest -m e2e tests
 
 test: setup ## set up if needed and run every check: lint, unit, validate, train, stories, NLU, end to end

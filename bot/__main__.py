@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m bot setup | check | run | shell`."""
+"""Operator CLI: `python -m bot setup | check | run | shell | agent`."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,32 @@ def _setup() -> int:
     return 0
 
 
+def _agent(args) -> int:
+    from bot.channels.agents import AgentConfigError, add_agent, agents_file, load_agents, remove_agent
+
+    try:
+        if args.agent_command == "add":
+            token = add_agent(args.id, args.name)
+            print(f"Agent {args.id} ({args.name}) added to {agents_file()}.")
+            print("Token (shown once; only its hash is kept):")
+            print(token)
+        elif args.agent_command == "remove":
+            if not remove_agent(args.id):
+                print(f"No agent {args.id} in {agents_file()}.", file=sys.stderr)
+                return 1
+            print(f"Agent {args.id} removed; their token no longer works.")
+        else:
+            agents = load_agents()
+            if not agents:
+                print(f"No agents yet ({agents_file()}). Add one: python -m bot agent add --id ID --name NAME")
+            for agent in agents:
+                print(f"{agent.id}\t{agent.name}")
+    except AgentConfigError as error:
+        print(f"Agent configuration: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,7 +69,17 @@ def main(argv=None) -> int:
     for name in ("run", "shell"):
         cmd = sub.add_parser(name, help=f"start the action server and `rasa {name}`")
         cmd.add_argument("--model", default=str(PROJECT_ROOT / "models" / "candor.tar.gz"))
+    agent = sub.add_parser("agent", help="manage the desk's human agents and their tokens")
+    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
+    add = agent_sub.add_parser("add", help="add an agent (or give them a new token)")
+    add.add_argument("--id", required=True, help="short id, e.g. sam")
+    add.add_argument("--name", required=True, help="name customers see, e.g. Sam")
+    remove = agent_sub.add_parser("remove", help="remove an agent")
+    remove.add_argument("--id", required=True)
+    agent_sub.add_parser("list", help="list the agents")
     args = parser.parse_args(argv)
+    if args.command == "agent":
+        return _agent(args)
     if args.command == "check":
         return _check()
     if args.command == "setup":

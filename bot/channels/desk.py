@@ -1,0 +1,230 @@
+"""The agent desk: a Rasa input channel for human agents, served by the Rasa server.
+
+Mounted at `/webhooks/agent_desk/` (credentials.yml). The console page is `GET /`; the JSON
+API lives under `/api/` and needs `Authorization: Bearer <agent token>` (401 otherwise):
+
+    GET  api/me                      who the token belongs to
+    GET  api/queue                   unfinished tickets: priority (with waiting time), then wait
+    GET  api/tickets/<id>            one ticket, with its masked transcript and summary
+    POST api/tickets/<id>/claim      take the ticket (409 if another agent holds it)
+    POST api/tickets/<id>/reply      {"text": "..."}: a reply to the customer, labelled human
+    POST api/tickets/<id>/handback   the bot takes over again (ConversationResumed)
+    POST api/tickets/<id>/close      done; the next customer message starts with the bot
+
+A reply is a bot utterance in the customer's tracker whose metadata says it came from a
+human (`{"candor": {"from": "human", "agent_id": ...}}`), so the record is complete. It
+reaches socket.io customers at once; REST customers get it with the response to their
+next message (REST has no push), until then it waits encrypted (bot/channels/rest.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationResumed
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.agents import Agent, AgentConfigError, authenticate
+from bot.guardrails.loader import policies
+from bot.pii.conversation import ConversationMasker
+from bot.pii.vault import Vault
+from bot.storage import tickets
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_DIR = Path(__file__).parent / "console"
+MAX_REPLY_CHARS = 4000
+HANDBACK_TEXT = (
+    "{name} (human agent) has handed you back to the AI assistant. "
+    "Ask me anything, or type \"human\" to reach a colleague again."
+)
+CLOSE_TEXT = (
+    "{name} (human agent) has closed this conversation. If you write again, the AI "
+    "assistant will answer first; type \"human\" to reach a colleague."
+)
+CONSOLE_HEADERS = {
+    # The console shows customers' words: no inline script, nothing from elsewhere.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "connect-src 'self'; img-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def human_label(agent: Agent) -> str:
+    return f"{agent.name} (human agent)"
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def agent_only(handler: Handler) -> Handler:
+    """Only a configured agent's bearer token gets through; desk errors become JSON."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        try:
+            agent = authenticate(token)
+        except AgentConfigError as exc:
+            logger.error("Agent desk: %s", exc)
+            return _error(500, "the desk's agent configuration is invalid; see the server log")
+        if agent is None:
+            return response.json(
+                {"error": "a valid agent token is required"}, status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="candor-agent-desk"'},
+            )
+        try:
+            return await handler(request, agent, *args, **kwargs)
+        except tickets.TicketError as exc:
+            return _error(exc.status, str(exc))
+
+    return wrapped
+
+
+class AgentDeskInput(InputChannel):
+    """Human agents work the handoff queue through this channel."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "agent_desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "AgentDeskInput":
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        desk = Blueprint("agent_desk_webhook", __name__)
+
+        @desk.route("/", methods=["GET"])
+        async def console(request: Request) -> HTTPResponse:
+            return await response.file(CONSOLE_DIR / "index.html", headers=CONSOLE_HEADERS)
+
+        @desk.route("/console.<kind:js|css>", methods=["GET"])
+        async def console_asset(request: Request, kind: str) -> HTTPResponse:
+            return await response.file(CONSOLE_DIR / f"console.{kind}", headers=CONSOLE_HEADERS)
+
+        @desk.route("/api/me", methods=["GET"])
+        @agent_only
+        async def me(request: Request, agent: Agent) -> HTTPResponse:
+            return response.json({"id": agent.id, "name": agent.name})
+
+        @desk.route("/api/queue", methods=["GET"])
+        @agent_only
+        async def queue(request: Request, agent: Agent) -> HTTPResponse:
+            escalate = policies().handoff.queue_priority
+            return response.json({"tickets": tickets.queue(escalate)})
+
+        @desk.route("/api/tickets/<ticket_id>", methods=["GET"])
+        @agent_only
+        async def ticket(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            return response.json(tickets.get_ticket(ticket_id))
+
+        @desk.route("/api/tickets/<ticket_id>/claim", methods=["POST"])
+        @agent_only
+        async def claim(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            return response.json(tickets.claim(ticket_id, agent.id))
+
+        @desk.route("/api/tickets/<ticket_id>/reply", methods=["POST"])
+        @agent_only
+        async def reply(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            text = _reply_text(request)
+            ticket = tickets.held_by(ticket_id, agent.id)
+            await self._say(request, ticket, agent, text, kind="human_reply")
+            return response.json(tickets.get_ticket(ticket_id))
+
+        @desk.route("/api/tickets/<ticket_id>/handback", methods=["POST"])
+        @agent_only
+        async def handback(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            ticket = tickets.held_by(ticket_id, agent.id)
+            await self._say(request, ticket, agent, HANDBACK_TEXT.format(name=agent.name),
+                            kind="handback", resume=True, labelled=False)
+            tickets.finish(ticket_id, "handed_back")
+            return response.json(tickets.get_ticket(ticket_id))
+
+        @desk.route("/api/tickets/<ticket_id>/close", methods=["POST"])
+        @agent_only
+        async def close(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            ticket = tickets.held_by(ticket_id, agent.id)
+            # Closing also un-pauses: otherwise the customer's next words would reach no one.
+            await self._say(request, ticket, agent, CLOSE_TEXT.format(name=agent.name),
+                            kind="closed", resume=True, labelled=False)
+            tickets.finish(ticket_id, "closed")
+            return response.json(tickets.get_ticket(ticket_id))
+
+        return desk
+
+    async def _say(
+        self,
+        request: Request,
+        ticket: Dict[str, Any],
+        agent: Agent,
+        text: str,
+        kind: str,
+        resume: bool = False,
+        labelled: bool = True,
+    ) -> None:
+        """Record a human message in the customer's tracker (masked by the tracker store),
+        in the ticket (masked) and deliver it on the customer's channel."""
+        sender_id = ticket["sender_id"]
+        shown = f"{human_label(agent)}: {text}" if labelled else text
+        metadata = {"candor": {"from": "human", "kind": kind, "agent_id": agent.id,
+                               "agent_name": agent.name, "ticket_id": ticket["id"]}}
+        rasa_agent = request.app.ctx.agent
+        async with rasa_agent.lock_store.lock(sender_id):
+            tracker = await rasa_agent.tracker_store.retrieve(sender_id)
+            if tracker is None:
+                raise tickets.TicketError(410, "the customer's conversation no longer exists")
+            tracker.update(BotUttered(text=shown, metadata=metadata))
+            if resume:
+                tracker.update(ConversationResumed())
+            await rasa_agent.tracker_store.save(tracker)
+        masker = ConversationMasker(sender_id)
+        tickets.append_lines(ticket["id"], masker.mask_transcript([{
+            "from": "human", "agent_id": agent.id, "text": shown,
+            "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
+        }]))
+        message = {"text": shown, "metadata": metadata["candor"]}
+        if ticket.get("channel") == "socketio":
+            await _push_socketio(request, sender_id, message)
+        else:
+            # REST (and any channel without push): delivered with the next response.
+            tickets.hold_reply(ticket["id"], sender_id, agent.id,
+                               Vault().seal(sender_id, json.dumps(message)))
+
+
+def _reply_text(request: Request) -> str:
+    try:
+        body = request.json
+    except Exception:  # sanic raises its own InvalidUsage for malformed JSON
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        raise tickets.TicketError(400, 'send JSON like {"text": "..."}')
+    text = body["text"].strip()
+    if not text:
+        raise tickets.TicketError(400, "the reply is empty")
+    if len(text) > MAX_REPLY_CHARS:
+        raise tickets.TicketError(413, f"the reply is longer than {MAX_REPLY_CHARS} characters")
+    return text
+
+
+async def _push_socketio(request: Request, sender_id: str, message: Dict[str, Any]) -> None:
+    """Send to the customer's socket.io room (their session id, with session persistence)."""
+    for channel in getattr(request.app.ctx, "input_channels", []):
+        if channel.name() == "socketio" and getattr(channel, "sio", None) is not None:
+            await channel.sio.emit(channel.bot_message_evt, message, room=sender_id)
+            return
+    logger.warning("Agent desk: no socket.io channel to deliver a reply to a web-chat customer.")

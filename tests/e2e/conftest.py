@@ -1,0 +1,143 @@
+"""Shared end-to-end harness: `make run`'s servers on free ports with temporary data dirs.
+
+Two instances are started once per test session and shared by every e2e module; the
+second logs at debug level (and is stopped by the SIGINT test, which runs last in
+test_rest_channel.py).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import requests
+
+from tests.conftest import PROJECT_ROOT
+
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    process: subprocess.Popen
+    data_dir: Path
+    port: int
+    token: str
+    output: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def say(self, sender: str, text: str) -> List[Dict]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict:
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def query(self, sql: str, *args) -> List[tuple]:
+        with sqlite3.connect(self.data_dir / "candor.db") as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+def start(tmp: Path, log_level: str = "info") -> Instance:
+    data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
+    port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
+    output = tmp / f"run-{port}.log"
+    env = {
+        **os.environ,
+        "CANDOR_DATA_DIR": str(data_dir),
+        "CANDOR_PORT": str(port),
+        "CANDOR_ACTIONS_PORT": str(actions_port),
+        "CANDOR_API_TOKEN": token,
+        "CANDOR_LOG_LEVEL": log_level,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    return Instance(process, data_dir, port, token, output)
+
+
+def wait_ready(instance: Instance) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if instance.process.poll() is not None:
+            pytest.fail(f"Candor exited early:\n{instance.output.read_text()[-3000:]}")
+        try:
+            # Ready when the model is loaded and the action server answers through it.
+            if requests.get(f"{instance.url}/status", params={"token": instance.token}, timeout=2).ok:
+                if instance.say(f"probe-{uuid.uuid4().hex}", "hello"):
+                    return
+        except requests.RequestException:
+            pass
+        time.sleep(2)
+    pytest.fail(f"Candor did not start in {START_TIMEOUT}s:\n{instance.output.read_text()[-3000:]}")
+
+
+def children_of(pid: int) -> List[int]:
+    result = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in result.stdout.split()]
+
+
+def stop(instance: Instance) -> int:
+    instance.process.send_signal(signal.SIGINT)
+    return instance.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def instances(tmp_path_factory):
+    """Two instances side by side, with their own ports, tokens and data dirs; the second
+    logs at debug level, where Rasa writes whole messages and events to its log."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    pair = [start(tmp), start(tmp, log_level="debug")]
+    try:
+        for instance in pair:
+            wait_ready(instance)
+        yield pair
+    finally:
+        for instance in pair:
+            if instance.process.poll() is None:
+                stop(instance)
+
+
+@pytest.fixture(scope="session")
+def candor(instances) -> Instance:
+    return instances[0]
+
+
+def texts(messages: List[Dict]) -> List[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def sender() -> str:
+    return f"customer-{uuid.uuid4().hex[:10]}"
