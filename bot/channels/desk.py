@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationResumed
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -113,9 +114,13 @@ class AgentDeskInput(InputChannel):
         async def console(request: Request) -> HTTPResponse:
             return await response.file(CONSOLE_DIR / "index.html", headers=CONSOLE_HEADERS)
 
-        @desk.route("/console.<kind:js|css>", methods=["GET"])
-        async def console_asset(request: Request, kind: str) -> HTTPResponse:
-            return await response.file(CONSOLE_DIR / f"console.{kind}", headers=CONSOLE_HEADERS)
+        @desk.route("/console.js", methods=["GET"])
+        async def console_script(request: Request) -> HTTPResponse:
+            return await response.file(CONSOLE_DIR / "console.js", headers=CONSOLE_HEADERS)
+
+        @desk.route("/console.css", methods=["GET"])
+        async def console_style(request: Request) -> HTTPResponse:
+            return await response.file(CONSOLE_DIR / "console.css", headers=CONSOLE_HEADERS)
 
         @desk.route("/api/me", methods=["GET"])
         @agent_only
@@ -182,7 +187,7 @@ class AgentDeskInput(InputChannel):
         sender_id = ticket["sender_id"]
         shown = f"{human_label(agent)}: {text}" if labelled else text
         metadata = {"candor": {"from": "human", "kind": kind, "agent_id": agent.id,
-                               "agent_name": agent.name, "ticket_id": ticket["id"]}}
+                               "ticket_id": ticket["id"]}}
         rasa_agent = request.app.ctx.agent
         async with rasa_agent.lock_store.lock(sender_id):
             tracker = await rasa_agent.tracker_store.retrieve(sender_id)
@@ -190,11 +195,15 @@ class AgentDeskInput(InputChannel):
                 raise tickets.TicketError(410, "the customer's conversation no longer exists")
             tracker.update(BotUttered(text=shown, metadata=metadata))
             if resume:
+                # As after any bot turn: the bot now listens (a paused conversation logged
+                # no action_listen, and Rasa's policies expect one before a message).
                 tracker.update(ConversationResumed())
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await rasa_agent.tracker_store.save(tracker)
         masker = ConversationMasker(sender_id)
+        # In the ticket the agent is named by id; the customer-facing label is left out.
         tickets.append_lines(ticket["id"], masker.mask_transcript([{
-            "from": "human", "agent_id": agent.id, "text": shown,
+            "from": "human", "agent_id": agent.id, "text": text,
             "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
         }]))
         message = {"text": shown, "metadata": metadata["candor"]}

@@ -99,6 +99,37 @@ def _session_user_messages(tracker: DialogueStateTracker) -> List[UserUttered]:
     return [e for e in session_events(tracker.events) if isinstance(e, UserUttered)]
 
 
+NOT_UNDERSTOOD_ACTIONS = {"action_default_fallback", "utter_default"}
+
+
+def misunderstood_in_a_row(tracker: DialogueStateTracker) -> int:
+    """How many of the customer's latest messages in a row the bot did not understand: the
+    classifier fell back, or the dialogue did (`action_default_fallback`, `utter_default`).
+    Counted on all events, since a fallback takes the message back out of the state."""
+    verdicts: List[bool] = []
+    for event in session_events(tracker.events):
+        if isinstance(event, UserUttered):
+            verdicts.append((event.intent or {}).get("name") == FALLBACK_INTENT)
+        elif isinstance(event, ActionExecuted) and verdicts and event.action_name in NOT_UNDERSTOOD_ACTIONS:
+            verdicts[-1] = True
+    count = 0
+    for verdict in reversed(verdicts):
+        if not verdict:
+            break
+        count += 1
+    return count
+
+
+def _last_action_since_user(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The last action run after the latest customer message (even if taken back)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            return event.action_name
+    return None
+
+
 def _top_confidence(parse_data: Dict[Text, Any]) -> Optional[float]:
     """How sure the classifier was of its best real intent (the fallback is not one)."""
     ranking = [
@@ -185,6 +216,12 @@ class GuardrailPolicy(Policy):
             if trigger is not None and trigger.respond_first and latest == trigger.respond_first:
                 # The crisis information went out first; now the handoff itself.
                 return trigger.action, []
+        if _last_action_since_user(tracker) in NOT_UNDERSTOOD_ACTIONS:
+            # The dialogue did not understand the message either: count it.
+            for trigger in self.policies.handoff.triggers:
+                n = trigger.consecutive_fallbacks
+                if n and misunderstood_in_a_row(tracker) >= n:
+                    return self._hand_off(trigger, ["consecutive_fallbacks"], None)
         if latest in RESUME_AFTER:
             return (tracker.active_loop_name or ACTION_LISTEN_NAME), []
         if latest in LISTEN_AFTER:
@@ -267,7 +304,7 @@ class GuardrailPolicy(Policy):
             if any(f"pii_{c.lower()}" in entities for c in trigger.special_category):
                 because.append("special_category")
             n = trigger.consecutive_fallbacks
-            if n and len(intents) >= n and all(i == FALLBACK_INTENT for i in intents[-n:]):
+            if n and intent == FALLBACK_INTENT and misunderstood_in_a_row(tracker) >= n:
                 because.append("consecutive_fallbacks")
             if trigger.confidence_below is not None and confidence is not None \
                     and confidence < trigger.confidence_below:

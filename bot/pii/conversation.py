@@ -21,6 +21,10 @@ STRUCTURAL_KEYS = frozenset(
     message_id id type_name intent_name action_name processor role group
     is_interrupted hide_rule_turn action_text""".split()
 )
+# Candor's own message metadata (`{"candor": {...}}`, written by the actions and the desk):
+# these are codes and ids, not content. agent_id is an operator-chosen staff id
+# (agents.yml), kept so that every human reply can be accounted for.
+CANDOR_METADATA_KEYS = frozenset("from kind agent_id ticket_id rule reason priority office_hours".split())
 
 
 class ConversationMasker:
@@ -112,6 +116,9 @@ class ConversationMasker:
         if isinstance(value, str):
             return value if key in STRUCTURAL_KEYS else self.mask_text(value).text
         if isinstance(value, dict):
+            if key == "candor":
+                return {k: v if k in CANDOR_METADATA_KEYS and isinstance(v, (str, bool, int))
+                        else self.mask_value(v, k) for k, v in value.items()}
             return {k: self.mask_value(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.mask_value(v, key) for v in value]

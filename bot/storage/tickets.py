@@ -176,7 +176,7 @@ def queue(
         ticket["waiting_seconds"] = max(0, int(waiting.total_seconds()))
         ticket["queue_priority"] = escalate(row["priority"], waiting)
         tickets.append(ticket)
-    tickets.sort(key=lambda t: (PRIORITY_RANK[t["queue_priority"]], -t["waiting_seconds"], t["id"]))
+    tickets.sort(key=lambda t: (PRIORITY_RANK[t["queue_priority"]], t["created_at"], t["id"]))
     return tickets
 
 

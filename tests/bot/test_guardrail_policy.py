@@ -277,3 +277,14 @@ def test_the_most_urgent_trigger_wins(policy, domain) -> None:
 def test_a_question_about_a_person_is_not_a_request_for_one(policy, domain) -> None:
     events = started() + [user("am I talking to a real person?", "request_human")]
     assert predict(policy, domain, events) == "action_answer_is_bot"
+
+
+def test_dialogue_fallbacks_count_as_misunderstanding_too(policy, domain) -> None:
+    from rasa.shared.core.events import UserUtteranceReverted
+
+    events = started() + turn("blorp", "nlu_fallback", "utter_default") + turn("zzzt", "nlu_fallback", "utter_default")
+    # Understood as "yes" out of the blue: the dialogue falls back and takes it back.
+    events += [user("qwfp", "affirm", 0.6), ActionExecuted("action_default_fallback"), UserUtteranceReverted()]
+    decision = recorded(events, policy, domain)
+    assert (decision["rule"], decision["because"]) == ("repeated_misunderstanding", ["consecutive_fallbacks"])
+    assert predict(policy, domain, events) == "action_handoff"
