@@ -212,7 +212,7 @@ def test_no_personal_data_at_rest_anywhere_in_the_data_dir(candor) -> None:
     canary = _canaries()
     customer = sender()
     greeting = texts(candor.say(customer, f"hi, this is {canary['name']} speaking"))
-    assert any("How can I help" in t for t in greeting)  # a name is not a reason for a human
+    assert any("How can I help" in t for t in greeting), greeting  # a name is not a reason for a human
     candor.say(customer, f"my email is {canary['email']} and my phone is {canary['phone']}")
     warned = texts(candor.say(customer, f"my card is {canary['card']} and bsn {canary['bsn']}"))
     assert any("Please don't share card numbers" in t for t in warned)
