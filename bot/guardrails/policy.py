@@ -14,6 +14,8 @@ reason, what it was based on), so it can be explained and audited.
 """
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
@@ -99,6 +101,7 @@ def _session_user_messages(tracker: DialogueStateTracker) -> List[UserUttered]:
     return [e for e in session_events(tracker.events) if isinstance(e, UserUttered)]
 
 
+WORDS = re.compile(r"[^\W\d_]{2,}")
 NOT_UNDERSTOOD_ACTIONS = {"action_default_fallback", "utter_default"}
 
 
@@ -289,6 +292,9 @@ class GuardrailPolicy(Policy):
         history = _session_user_messages(tracker)
         intents = [(m.intent or {}).get("name") for m in history]
         confidence = _top_confidence(parse_data)
+        # A message without words (emoji, symbols) is no sign that the classifier failed on
+        # what the customer said: it counts as not understood, like any fallback.
+        has_words = bool(WORDS.search(parse_data.get("text") or ""))
         opted_out = bool(tracker.get_slot(SLOT_OPT_OUT))
         # A matching pattern decides the intent, as in the NLU pipeline: a question that a
         # backstop recognised ("am I talking to a real person?") is not a request for one.
@@ -307,7 +313,7 @@ class GuardrailPolicy(Policy):
             if n and intent == FALLBACK_INTENT and misunderstood_in_a_row(tracker) >= n:
                 because.append("consecutive_fallbacks")
             if trigger.confidence_below is not None and confidence is not None \
-                    and confidence < trigger.confidence_below:
+                    and confidence < trigger.confidence_below and has_words:
                 because.append("confidence_below")
             n = trigger.repeated_intent
             if n and len(intents) >= n and intents[-1] \

@@ -288,3 +288,13 @@ def test_dialogue_fallbacks_count_as_misunderstanding_too(policy, domain) -> Non
     decision = recorded(events, policy, domain)
     assert (decision["rule"], decision["because"]) == ("repeated_misunderstanding", ["consecutive_fallbacks"])
     assert predict(policy, domain, events) == "action_handoff"
+
+
+def test_a_message_without_words_is_not_a_low_confidence_handoff(policy, domain) -> None:
+    message = UserUttered("\U0001f600\u200b" * 20, {"name": "nlu_fallback", "confidence": 0.45},
+                          parse_data={"text": "\U0001f600\u200b" * 20,
+                                      "intent": {"name": "nlu_fallback", "confidence": 0.45},
+                                      "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
+                                                         {"name": "affirm", "confidence": 0.05}],
+                                      "entities": []})
+    assert predict(policy, domain, started() + [message]) is None
