@@ -16,6 +16,13 @@ def _check() -> int:
     except PolicyError as error:
         print(f"Invalid policy file. {error}", file=sys.stderr)
         return 2
+    from bot.channels.agents import AgentConfigError, load_agents
+
+    try:
+        load_agents()
+    except AgentConfigError as error:
+        print(f"Invalid agent desk configuration. {error}", file=sys.stderr)
+        return 2
     print(f"Policies OK ({loaded.directory}), disclosure version {loaded.disclosure_version}.")
     return 0
 
