@@ -154,23 +154,25 @@ class AgentDeskInput(InputChannel):
         @desk.route("/api/tickets/<ticket_id>/handback", methods=["POST"])
         @agent_only
         async def handback(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            ticket = tickets.held_by(ticket_id, agent.id)
-            await self._say(request, ticket, agent, HANDBACK_TEXT.format(name=agent.name),
-                            kind="handback", resume=True, labelled=False)
-            tickets.finish(ticket_id, "handed_back")
-            return response.json(tickets.get_ticket(ticket_id))
+            return await self._finish(request, agent, ticket_id, "handed_back", HANDBACK_TEXT)
 
         @desk.route("/api/tickets/<ticket_id>/close", methods=["POST"])
         @agent_only
         async def close(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            ticket = tickets.held_by(ticket_id, agent.id)
-            # Closing also un-pauses: otherwise the customer's next words would reach no one.
-            await self._say(request, ticket, agent, CLOSE_TEXT.format(name=agent.name),
-                            kind="closed", resume=True, labelled=False)
-            tickets.finish(ticket_id, "closed")
-            return response.json(tickets.get_ticket(ticket_id))
+            return await self._finish(request, agent, ticket_id, "closed", CLOSE_TEXT)
 
         return desk
+
+    async def _finish(
+        self, request: Request, agent: Agent, ticket_id: str, status: str, notice: str
+    ) -> HTTPResponse:
+        """Hand back or close: the customer is told, and the bot listens again either way
+        (after a close, too: otherwise the customer's next words would reach no one)."""
+        ticket = tickets.held_by(ticket_id, agent.id)
+        await self._say(request, ticket, agent, notice.format(name=agent.name),
+                        kind=status, resume=True, labelled=False)
+        tickets.finish(ticket_id, status)
+        return response.json(tickets.get_ticket(ticket_id))
 
     async def _say(
         self,
