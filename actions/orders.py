@@ -12,8 +12,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.consent import PENDING, ask, placeholder_for
 from actions.handoff import hand_off
-from bot.storage.orders import Order, find_order, normalise_order_number
+from bot.guardrails.loader import policies
+from bot.pii.vault import Vault
+from bot.storage import consent
+from bot.storage.orders import Order, find_order, normalise_order_number, orders_for_email
 
 MESSAGES_FILE = Path(__file__).with_name("orders.yml")
 MESSAGE_KEYS = (
@@ -84,10 +88,31 @@ class _OrderNumberValidation(FormValidationAction):
 
 
 class ValidateOrderStatusForm(_OrderNumberValidation):
-    """Checks the order number for the order status form."""
+    """Checks the order number for the order status form; an e-mail address instead of a
+    number is used to look the order up, but only with consent for that purpose."""
 
     def name(self) -> Text:
         return "validate_order_status_form"
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        if "order_number" in entities or "pii_email_address" not in entities:
+            return {}
+        purpose = policies().purpose("order_lookup_by_email")
+        placeholder = placeholder_for(tracker, "EMAIL_ADDRESS")
+        if placeholder is None:
+            return {}
+        if not consent.granted(tracker.sender_id, purpose.name, purpose.version):
+            # Nothing is looked up yet: the form's next question is the consent question.
+            return {PENDING: {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder}}
+        email = Vault().get(tracker.sender_id, placeholder)
+        found = orders_for_email(email) if email else []
+        if not found:
+            dispatcher.utter_message(text=policies().consent_texts["lookup_not_found"])
+            return {}
+        return {"order_number": found[0].order_number}
 
 
 class ValidateChangeAddressForm(_OrderNumberValidation):
@@ -106,6 +131,10 @@ class ActionAskOrderNumber(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        pending = tracker.get_slot(PENDING) or {}
+        if pending.get("purpose") in policies().purposes:
+            # The customer offered personal data instead: ask consent for that use first.
+            return [ask(dispatcher, policies().purpose(pending["purpose"]), pending.get("placeholder"))]
         dispatcher.utter_message(text=messages()["ask_order_number"])
         return []
 

@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m bot setup | check | run | shell | agent`."""
+"""Operator CLI: `python -m bot setup | check | run | shell | agent | data | consent | retention`."""
 from __future__ import annotations
 
 import argparse
@@ -68,6 +68,37 @@ def _agent(args) -> int:
     return 0
 
 
+def _data_rights(args) -> int:
+    import datetime as dt
+    import json
+
+    from bot.storage import consent, data_rights
+
+    if args.command == "consent":
+        print(json.dumps({"sender_id": args.sender, "current": consent.current(args.sender),
+                          "history": consent.history(args.sender)}, indent=2, default=str))
+        return 0
+    if args.command == "retention":
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            now = now.replace(tzinfo=dt.timezone.utc)
+        print(json.dumps({"removed": data_rights.retention_run(now=now)}, indent=2))
+        return 0
+    if args.data_command == "export":
+        print(json.dumps(data_rights.export(args.sender, actor="operator"), indent=2, default=str))
+    elif args.data_command == "erase":
+        print(json.dumps({"receipt": data_rights.erase(args.sender, actor="operator")}, indent=2, default=str))
+    else:
+        conversations = data_rights.training_export()
+        text = json.dumps(conversations, indent=2, ensure_ascii=False)
+        if args.out:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+            print(f"{len(conversations)} consented, masked conversations written to {args.out}")
+        else:
+            print(text)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,7 +115,25 @@ def main(argv=None) -> int:
     remove = agent_sub.add_parser("remove", help="remove an agent")
     remove.add_argument("--id", required=True)
     agent_sub.add_parser("list", help="list the agents")
+    data = sub.add_parser("data", help="data rights: export or erase a customer's data; training export")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    for name, text in (("export", "print everything stored about a sender (JSON)"),
+                       ("erase", "erase everything about a sender; keeps a receipt with a hashed id")):
+        cmd = data_sub.add_parser(name, help=text)
+        cmd.add_argument("--sender", required=True, help="the channel's sender id")
+    training = data_sub.add_parser("training-export", help="masked conversations of customers who consented "
+                                   "to improve_assistant, for conversation designers")
+    training.add_argument("--out", help="file to write (default: print)")
+    consent_cmd = sub.add_parser("consent", help="consent ledger")
+    consent_sub = consent_cmd.add_subparsers(dest="consent_command", required=True)
+    consent_sub.add_parser("show", help="a sender's consents and their history").add_argument("--sender", required=True)
+    retention = sub.add_parser("retention", help="apply policies/retention.yml")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_sub.add_parser("run", help="delete what is past its retention period").add_argument(
+        "--now", help="ISO date-time to use as now (default: the clock)")
     args = parser.parse_args(argv)
+    if args.command in ("data", "consent", "retention"):
+        return _data_rights(args)
     if args.command == "agent":
         return _agent(args)
     if args.command == "check":

@@ -174,6 +174,80 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
 }
 
 
+CONSENT_TEXTS = (
+    "granted", "withdrawn", "nothing_to_withdraw", "export_summary", "erase_confirm", "erased",
+    "erase_cancelled", "lookup_found", "lookup_not_found",
+)
+SCHEMAS["consent.yml"] = {
+    "type": "object",
+    "required": ["purposes", "texts"],
+    "additionalProperties": False,
+    "properties": {
+        "purposes": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["version", "legal_basis", "data_types", "retention_days", "notice", "refused"],
+                "additionalProperties": False,
+                "properties": {
+                    "version": _TEXT,
+                    "legal_basis": {"enum": ["consent", "contract", "legitimate_interest"]},
+                    "data_types": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z][A-Z_]*$"}},
+                    "retention_days": {"type": "integer", "minimum": 1},
+                    "notice": _TEXT,
+                    "refused": _TEXT,
+                },
+            },
+        },
+        "texts": {
+            "type": "object",
+            "required": list(CONSENT_TEXTS),
+            "additionalProperties": False,
+            "properties": {k: _TEXT for k in CONSENT_TEXTS},
+        },
+    },
+}
+SCHEMAS["retention.yml"] = {
+    "type": "object",
+    "required": ["conversations", "handoff_tickets"],
+    "additionalProperties": False,
+    "properties": {
+        "conversations": {
+            "type": "object",
+            "required": ["default_days", "improve_assistant_consented_days"],
+            "additionalProperties": False,
+            "properties": {
+                "default_days": {"type": "integer", "minimum": 1},
+                "improve_assistant_consented_days": {"type": "integer", "minimum": 1},
+            },
+        },
+        "handoff_tickets": {
+            "type": "object",
+            "required": ["finished_days"],
+            "additionalProperties": False,
+            "properties": {"finished_days": {"type": "integer", "minimum": 1}},
+        },
+    },
+}
+# Purposes the code asks consent for by name.
+REQUIRED_PURPOSES = ("order_lookup_by_email", "delivery_address_change", "phone_callback", "improve_assistant")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """One purpose personal data may be used for, with its notice and version."""
+
+    name: str
+    version: str
+    legal_basis: str
+    data_types: Tuple[str, ...]
+    retention_days: int
+    notice: str
+    refused: str
+
+
 _OPERATORS = ["mask", "vault", "drop", "keep"]
 SCHEMAS["pii.yml"] = {
     "type": "object",
@@ -235,6 +309,15 @@ class Policies:
     opt_out: Dict[str, str]
     handoff: HandoffPolicy
     backstops: Tuple[Backstop, ...]
+    purposes: Dict[str, Purpose] = dataclasses.field(default_factory=dict)
+    consent_texts: Dict[str, str] = dataclasses.field(default_factory=dict)
+    retention: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
+
+    def purpose(self, name: str) -> Purpose:
+        try:
+            return self.purposes[name]
+        except KeyError:
+            raise PolicyError(self.directory / "consent.yml", f"purposes.{name}", "purpose is not defined") from None
 
     @property
     def disclosure_version(self) -> str:
@@ -444,8 +527,27 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
                     handoff_path, f"when.special_category.{number}",
                     f"{category!r} is not an entity in pii.yml", rule=trigger.id,
                 )
+    consent_path = directory / "consent.yml"
+    consent = _read(consent_path)
+    for required in REQUIRED_PURPOSES:
+        if required not in consent["purposes"]:
+            raise PolicyError(consent_path, f"purposes.{required}", "the code asks consent for this purpose: keep it")
+    purposes = {}
+    for name, spec in consent["purposes"].items():
+        for index, data_type in enumerate(spec["data_types"]):
+            if data_type not in pii.entities:
+                raise PolicyError(consent_path, f"purposes.{name}.data_types.{index}",
+                                  f"{data_type!r} is not an entity in pii.yml")
+        purposes[name] = Purpose(
+            name, spec["version"], spec["legal_basis"], tuple(spec["data_types"]),
+            spec["retention_days"], " ".join(spec["notice"].split()), " ".join(spec["refused"].split()),
+        )
+    retention = _read(directory / "retention.yml")
     return Policies(
         directory=directory,
+        purposes=purposes,
+        consent_texts={k: " ".join(v.split()) for k, v in consent["texts"].items()},
+        retention=retention,
         disclosure={k: str(v).strip() for k, v in disclosure.items()},
         opt_out={k: " ".join(str(v).split()) for k, v in opt_out.items()},
         handoff=handoff,

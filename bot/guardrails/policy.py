@@ -27,6 +27,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     Event,
     SessionStarted,
     SlotSet,
@@ -45,6 +46,13 @@ ACTION_OPT_OUT = "action_opt_out"
 ACTION_OPT_IN = "action_opt_in"
 ACTION_ANSWER_IS_BOT = "action_answer_is_bot"
 ACTION_WARN_SENSITIVE = "action_warn_sensitive_data"
+ACTION_RECORD_CONSENT = "action_record_consent"
+ACTION_WITHDRAW_CONSENT = "action_withdraw_consent"
+ACTION_EXPORT_DATA = "action_export_data"
+ACTION_CONFIRM_ERASURE = "action_confirm_erasure"
+ACTION_ERASE_DATA = "action_erase_data"
+ACTION_CANCEL_ERASURE = "action_cancel_erasure"
+SLOT_CONSENT_PENDING = "consent_pending"
 UTTER_UNAVAILABLE = "utter_assistant_unavailable"
 
 SLOT_DISCLOSURE_VERSION = "disclosure_version"
@@ -54,9 +62,15 @@ FALLBACK_INTENT = "nlu_fallback"
 
 # After these actions the conversation goes back to where it was (the active form, if any).
 # (A sensitive-data warning normally takes itself back; if it is still here, it failed.)
-RESUME_AFTER = {ACTION_ANSWER_IS_BOT, ACTION_WARN_SENSITIVE}
+RESUME_AFTER = {
+    ACTION_ANSWER_IS_BOT, ACTION_WARN_SENSITIVE, ACTION_RECORD_CONSENT, ACTION_WITHDRAW_CONSENT,
+    ACTION_EXPORT_DATA, ACTION_CANCEL_ERASURE,
+}
 # After these actions the bot waits for the customer.
-LISTEN_AFTER = {ACTION_OPT_OUT, ACTION_HANDOFF, ACTION_OPT_IN, UTTER_UNAVAILABLE}
+LISTEN_AFTER = {
+    ACTION_OPT_OUT, ACTION_HANDOFF, ACTION_OPT_IN, UTTER_UNAVAILABLE, ACTION_CONFIRM_ERASURE,
+    ACTION_ERASE_DATA,
+}
 
 
 def session_events(events: Iterable[Event]) -> List[Event]:
@@ -131,6 +145,39 @@ def _last_action_since_user(tracker: DialogueStateTracker) -> Optional[Text]:
         if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
             return event.action_name
     return None
+
+
+def _bot_action_before_user(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The last bot action before the latest customer message (ignoring action_listen)."""
+    seen_user = False
+    for event in reversed(tracker.applied_events()):
+        if isinstance(event, UserUttered):
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            return event.action_name
+    return None
+
+
+def candor_metadata(metadata: Optional[Dict[Text, Any]]) -> Dict[Text, Any]:
+    """Candor's own metadata of a bot message: set directly (the desk), or by an action
+    (rasa_sdk nests what `utter_message(metadata=...)` gets under "metadata")."""
+    metadata = metadata or {}
+    return metadata.get("candor") or (metadata.get("metadata") or {}).get("candor") or {}
+
+
+def _asked_for_consent(tracker: DialogueStateTracker) -> bool:
+    """True if the bot's last message before the customer's latest one asked for consent."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and isinstance(event, BotUttered):
+            return candor_metadata(event.metadata).get("kind") == "consent_request"
+    return False
 
 
 def _top_confidence(parse_data: Dict[Text, Any]) -> Optional[float]:
@@ -252,6 +299,13 @@ class GuardrailPolicy(Policy):
             return ACTION_WARN_SENSITIVE, [decision("sensitive_data_warning", "warning", intent=intent)]
         if tracker.get_slot(SLOT_OPT_OUT) and intent == "opt_in":
             return ACTION_OPT_IN, [decision("opt_in", "opt_in", intent=intent)]
+        if intent in ("affirm", "deny"):
+            # Yes or no to the question the bot just asked: consent, or erasure.
+            if tracker.get_slot(SLOT_CONSENT_PENDING) and _asked_for_consent(tracker):
+                return ACTION_RECORD_CONSENT, [decision("consent_answer", "consent", intent=intent)]
+            if _bot_action_before_user(tracker) == ACTION_CONFIRM_ERASURE:
+                action = ACTION_ERASE_DATA if intent == "affirm" else ACTION_CANCEL_ERASURE
+                return action, [decision("erasure_answer", "data_rights", intent=intent)]
         pattern_rule = self._pattern_rule(message.text if message else None, parse_data)
         fired = self.fired_triggers(tracker, intent, parse_data, pattern_rule)
         if fired:

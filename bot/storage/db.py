@@ -22,6 +22,15 @@ orders = sa.Table(
     sa.Column("items", sa.Text, nullable=False),
 )
 
+# Which e-mail address placed which order, as a keyed hash only: an order can be found by
+# e-mail (with the customer's consent) without the shop's chat database holding addresses.
+order_contacts = sa.Table(
+    "order_contacts",
+    metadata,
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("email_digest", sa.String(64), nullable=False, index=True),
+)
+
 customer_preferences = sa.Table(
     "customer_preferences",
     metadata,
@@ -63,6 +72,53 @@ agent_replies = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+
+# Consent, provable: who, for which purpose, yes / no / withdrawn, to which notice version,
+# when, on which channel, in answer to which message.
+consent_ledger = sa.Table(
+    "consent_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("purpose", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),  # granted | refused | withdrawn
+    sa.Column("notice_version", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("message_id", sa.String(64), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Which vault values were kept for which purpose (so withdrawing destroys exactly those).
+vault_purposes = sa.Table(
+    "vault_purposes",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("placeholder", sa.String(64), primary_key=True),
+    sa.Column("purpose", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What operators and data-rights requests did. Subjects are HMAC digests, never sender ids.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+# Proof that an erasure happened, without keeping who it was about.
+erasure_receipts = sa.Table(
+    "erasure_receipts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("subject", sa.String(64), nullable=False, index=True),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("counts", sa.JSON, nullable=False),
+)
 
 # Personal data at rest is only ever here, and only encrypted: one data key per
 # conversation (wrapped by the master key), one ciphertext per placeholder.

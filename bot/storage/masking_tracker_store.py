@@ -30,6 +30,18 @@ class MaskingTrackerStore(SQLTrackerStore):
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the data dir may be new
         super().__init__(*args, dialect=dialect, db=db, host=host, **kwargs)
 
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        receipt = tracker.get_slot("erasure_receipt")
+        if receipt:
+            # The customer asked for erasure (actions/data_rights.py erased everything else):
+            # delete the stored conversation instead of saving it.
+            with self.session_scope() as session:
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
+                session.commit()
+            logger.info("A conversation was erased on request (receipt %s).", receipt)
+            return
+        await super().save(tracker)
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         masker = ConversationMasker(tracker.sender_id)
         masked = [Event.from_parameters(masker.mask_event(e.as_dict()))

@@ -94,4 +94,37 @@ def seed_orders(count: int = 200, seed: int = 7, url: Optional[str] = None) -> i
                 }
             )
         conn.execute(orders.insert(), rows)
+        # Each fake order was placed with an obviously fake address: customer007@example.com.
+        from bot.storage.db import order_contacts
+
+        conn.execute(order_contacts.insert(), [
+            {"order_number": row["order_number"], "email_digest": email_digest(f"customer{index % 50:03d}@example.com")}
+            for index, row in enumerate(rows)
+        ])
     return len(rows)
+
+
+def link_email(order_number: str, email: str, url: Optional[str] = None) -> None:
+    """Record (as a keyed hash) the e-mail address an order was placed with."""
+    from bot.storage.db import order_contacts
+
+    with engine(url).begin() as conn:
+        conn.execute(order_contacts.delete().where(order_contacts.c.order_number == order_number))
+        conn.execute(order_contacts.insert().values(order_number=order_number, email_digest=email_digest(email)))
+
+
+def email_digest(email: str) -> str:
+    from bot.pii.vault import digest
+
+    return digest("EMAIL_ADDRESS", email.strip().lower())
+
+
+def orders_for_email(email: str, url: Optional[str] = None) -> List[Order]:
+    """The orders placed with this e-mail address, newest first."""
+    from bot.storage.db import order_contacts
+
+    with engine(url).connect() as conn:
+        numbers = [r[0] for r in conn.execute(
+            sa.select(order_contacts.c.order_number).where(order_contacts.c.email_digest == email_digest(email)))]
+    found = [o for o in (find_order(n, url) for n in numbers) if o is not None]
+    return sorted(found, key=lambda o: o.placed_on, reverse=True)

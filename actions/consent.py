@@ -1,0 +1,156 @@
+"""Consent before use, for one purpose at a time, and withdrawal in one message."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.guardrails.loader import Purpose, policies
+from bot.pii.conversation import ConversationMasker
+from bot.pii.vault import Vault
+from bot.storage import consent
+from bot.storage.db import engine, vault_items
+from bot.storage.orders import orders_for_email
+
+PENDING = "consent_pending"
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def latest_user_event(tracker: Tracker) -> Dict[Text, Any]:
+    """The customer's latest message as the Rasa server logged it (text as typed)."""
+    return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+
+
+def ask(dispatcher: CollectingDispatcher, purpose: Purpose, placeholder: Optional[str] = None) -> SlotSet:
+    """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent."""
+    dispatcher.utter_message(text=purpose.notice, buttons=YES_NO,
+                             metadata={"candor": {"kind": "consent_request", "rule": purpose.name}})
+    return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder})
+
+
+def placeholder_for(tracker: Tracker, entity_type: str) -> Optional[str]:
+    """The conversation's placeholder for the first `entity_type` value in the latest message
+    (the value itself is in the vault, encrypted, and is not read here)."""
+    text = latest_user_event(tracker).get("text") or ""
+    masked = ConversationMasker(tracker.sender_id).mask_text(text)
+    for finding, placeholder in zip(masked.findings, masked.placeholders):
+        if finding.entity_type == entity_type:
+            return placeholder
+    return None
+
+
+def _tag_values(sender_id: str, purpose: Purpose, placeholder: Optional[str]) -> None:
+    """Mark the vault values this purpose uses, so withdrawing it destroys them."""
+    placeholders = [placeholder] if placeholder else []
+    if purpose.data_types:
+        with engine().connect() as conn:
+            placeholders += [r.placeholder for r in conn.execute(
+                vault_items.select().where(vault_items.c.sender_id == sender_id,
+                                           vault_items.c.entity_type.in_(purpose.data_types)))]
+    for value in sorted(set(placeholders)):
+        consent.tag_vault_value(sender_id, value, purpose.name)
+
+
+class ActionRecordConsent(Action):
+    """Records yes or no to the pending consent question, then uses the data if it was yes."""
+
+    def name(self) -> Text:
+        return "action_record_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        pending = tracker.get_slot(PENDING) or {}
+        loaded = policies()
+        purpose = loaded.purposes.get(pending.get("purpose"))
+        events: List[Dict[Text, Any]] = [SlotSet(PENDING, None)]
+        if purpose is None:
+            return events
+        said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        consent.record(
+            tracker.sender_id, purpose.name, "granted" if said_yes else "refused", purpose.version,
+            channel=tracker.get_latest_input_channel(),
+            message_id=latest_user_event(tracker).get("message_id"),
+        )
+        if not said_yes:
+            dispatcher.utter_message(text=purpose.refused)
+            return events
+        dispatcher.utter_message(text=loaded.consent_texts["granted"])
+        _tag_values(tracker.sender_id, purpose, pending.get("placeholder"))
+        if purpose.name == "order_lookup_by_email":
+            events += self._look_up(dispatcher, tracker, pending.get("placeholder"))
+        return events
+
+    @staticmethod
+    def _look_up(dispatcher: CollectingDispatcher, tracker: Tracker, placeholder: Optional[str]) -> List[Dict[Text, Any]]:
+        texts = policies().consent_texts
+        email = Vault().get(tracker.sender_id, placeholder) if placeholder else None
+        found = orders_for_email(email) if email else []
+        if not found:
+            dispatcher.utter_message(text=texts["lookup_not_found"])
+            return []
+        dispatcher.utter_message(text=texts["lookup_found"].format(order_number=found[0].order_number))
+        return [SlotSet("order_number", found[0].order_number)]
+
+
+# Words that name what a customer withdraws: data types (pii.yml) and the improvement purpose.
+MENTIONS = {
+    "EMAIL_ADDRESS": re.compile(r"e-?mail|mail ?adres", re.IGNORECASE),
+    "PHONE_NUMBER": re.compile(r"phone|number|call|telefoon|nummer|bellen", re.IGNORECASE),
+    "STREET_ADDRESS": re.compile(r"(?<!e-)(?<!e)address|adres(?!.*mail)", re.IGNORECASE),
+}
+IMPROVE = re.compile(r"improv|train|learn|verbeter", re.IGNORECASE)
+
+
+def purposes_meant(text: str, purposes: Dict[str, Purpose]) -> List[str]:
+    """The purposes a withdrawal names ("don't use my e-mail anymore"); all when it names none."""
+    named = [p.name for p in purposes.values()
+             if any(MENTIONS[t].search(text) for t in p.data_types if t in MENTIONS)]
+    if IMPROVE.search(text):
+        named.append("improve_assistant")
+    return sorted(set(named)) or sorted(purposes)
+
+
+class ActionWithdrawConsent(Action):
+    """Withdraws consent in one message, from any point, and destroys the data kept for it."""
+
+    def name(self) -> Text:
+        return "action_withdraw_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        loaded = policies()
+        text = latest_user_event(tracker).get("text") or ""
+        meant = purposes_meant(text, loaded.purposes)
+        withdrawn = consent.withdraw(
+            tracker.sender_id, meant, {p.name: p.version for p in loaded.purposes.values()},
+            channel=tracker.get_latest_input_channel(),
+            message_id=latest_user_event(tracker).get("message_id"),
+        )
+        if withdrawn:
+            names = ", ".join(p.replace("_", " ") for p in withdrawn)
+            dispatcher.utter_message(text=loaded.consent_texts["withdrawn"].format(purposes=names))
+        else:
+            dispatcher.utter_message(text=loaded.consent_texts["nothing_to_withdraw"])
+        return [SlotSet(PENDING, None)]
+
+
+class ActionGoodbye(Action):
+    """Says goodbye; asks once, on its own, whether the conversation may improve the assistant."""
+
+    def name(self) -> Text:
+        return "action_goodbye"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_goodbye")
+        purpose = policies().purpose("improve_assistant")
+        decided = consent.current(tracker.sender_id).get(purpose.name)
+        if decided and decided["notice_version"] == purpose.version:
+            return []
+        return [ask(dispatcher, purpose)]

@@ -1,0 +1,70 @@
+"""Data rights in chat: what do you have about me, and delete it. Identity = sender id."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.guardrails.loader import policies
+from bot.storage import data_rights
+
+YES_NO = [{"title": "Yes, delete everything", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+class ActionExportData(Action):
+    """A plain summary of what is stored about this sender, with the full export as JSON."""
+
+    def name(self) -> Text:
+        return "action_export_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        export = data_rights.export(tracker.sender_id)
+        dispatcher.utter_message(
+            text=policies().consent_texts["export_summary"].format(
+                messages=len(export["conversation"]), consents=len(export["consents"]),
+                tickets=len(export["handoff_tickets"]), values=len(export["encrypted_values"]),
+            ),
+            json_message={"candor_data_export": export},
+        )
+        return []
+
+
+class ActionConfirmErasure(Action):
+    def name(self) -> Text:
+        return "action_confirm_erasure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=policies().consent_texts["erase_confirm"], buttons=YES_NO)
+        return []
+
+
+class ActionCancelErasure(Action):
+    def name(self) -> Text:
+        return "action_cancel_erasure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=policies().consent_texts["erase_cancelled"])
+        return []
+
+
+class ActionEraseData(Action):
+    """Erases everything about this sender. The tracker store sees `erasure_receipt` and
+    deletes the conversation itself instead of saving it (bot/storage/masking_tracker_store.py)."""
+
+    def name(self) -> Text:
+        return "action_erase_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        receipt = data_rights.erase(tracker.sender_id)
+        dispatcher.utter_message(text=policies().consent_texts["erased"].format(receipt=receipt["id"]))
+        return [SlotSet("erasure_receipt", receipt["id"])]

@@ -1,0 +1,193 @@
+"""Data rights and retention: export, erasure, retention runs, consented training exports.
+
+Used by the in-chat actions and the operator CLI alike. Everything is idempotent, and
+every run is written to the audit log, where the customer is named only by a keyed hash.
+The customer's identity is the channel's sender id (see README).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+from bot.guardrails.loader import Policies, policies
+from bot.pii.vault import digest
+from bot.storage import consent
+from bot.storage.db import (
+    agent_replies,
+    audit_log,
+    consent_ledger,
+    customer_preferences,
+    engine,
+    erasure_receipts,
+    handoff_tickets,
+    pii_placeholders,
+    vault_items,
+    vault_keys,
+    vault_purposes,
+)
+from bot.storage.tickets import FINISHED
+
+# Rasa's SQL tracker store table (same database: endpoints.yml and CANDOR_DATABASE_URL).
+events = sa.Table(
+    "events",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255)),
+    sa.Column("type_name", sa.String(255)),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+# Tables keyed by sender id, erased with the customer.
+PER_SENDER = {
+    "conversation_events": events,
+    "handoff_tickets": handoff_tickets,
+    "agent_replies": agent_replies,
+    "customer_preferences": customer_preferences,
+    "consent_ledger": consent_ledger,
+    "vault_purposes": vault_purposes,
+    "vault_items": vault_items,
+    "vault_keys": vault_keys,
+    "pii_placeholders": pii_placeholders,
+}
+
+
+def subject(sender_id: str) -> str:
+    """How the audit log and erasure receipts name a customer: a keyed hash of the id."""
+    return digest("SENDER", sender_id)
+
+
+def audit(actor: str, action: str, sender_id: Optional[str], details: Dict[str, Any],
+          url: Optional[str] = None) -> None:
+    with engine(url).begin() as conn:
+        conn.execute(audit_log.insert().values(
+            at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action,
+            subject=subject(sender_id) if sender_id else None, details=details,
+        ))
+
+
+def _has_events_table(conn) -> bool:
+    return sa.inspect(conn).has_table("events")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+
+
+def export(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
+    """Everything stored about the customer, as stored (masked), machine-readable."""
+    with engine(url).connect() as conn:
+        transcript: List[Dict[str, Any]] = []
+        if _has_events_table(conn):
+            for row in conn.execute(sa.select(events.c.type_name, events.c.data)
+                                    .where(events.c.sender_id == sender_id).order_by(events.c.id)):
+                data = json.loads(row.data or "{}")
+                if row.type_name in ("user", "bot") and data.get("text"):
+                    transcript.append({"from": "customer" if row.type_name == "user" else "assistant",
+                                       "text": data["text"], "timestamp": data.get("timestamp")})
+        tickets = [
+            {k: _iso(v) for k, v in dict(r).items()}
+            for r in conn.execute(sa.select(handoff_tickets).where(handoff_tickets.c.sender_id == sender_id)).mappings()
+        ]
+        preferences = [
+            {k: _iso(v) for k, v in dict(r).items()}
+            for r in conn.execute(sa.select(customer_preferences)
+                                  .where(customer_preferences.c.sender_id == sender_id)).mappings()
+        ]
+        vault = [
+            {"placeholder": r.placeholder, "type": r.entity_type, "stored_at": _iso(r.created_at),
+             "value": "encrypted; used only for the purposes you consented to"}
+            for r in conn.execute(sa.select(vault_items).where(vault_items.c.sender_id == sender_id))
+        ]
+    data = {
+        "sender_id": sender_id,
+        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "conversation": transcript,
+        "consents": consent.history(sender_id, url),
+        "handoff_tickets": tickets,
+        "preferences": preferences,
+        "encrypted_values": vault,
+    }
+    audit(actor, "export", sender_id, {"items": {k: len(v) for k, v in data.items() if isinstance(v, list)}}, url)
+    return data
+
+
+def erase(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
+    """Erase every row about the customer; keep only a receipt with a hashed id. Idempotent."""
+    counts: Dict[str, int] = {}
+    with engine(url).begin() as conn:
+        has_events = _has_events_table(conn)
+        for name, table in PER_SENDER.items():
+            if table is events and not has_events:
+                counts[name] = 0
+                continue
+            counts[name] = conn.execute(table.delete().where(table.c.sender_id == sender_id)).rowcount
+        receipt = {"id": str(uuid.uuid4()), "subject": subject(sender_id),
+                   "erased_at": dt.datetime.now(dt.timezone.utc), "counts": counts}
+        conn.execute(erasure_receipts.insert().values(**receipt))
+    audit(actor, "erase", sender_id, {"receipt": receipt["id"], "counts": counts}, url)
+    return {**receipt, "erased_at": receipt["erased_at"].isoformat()}
+
+
+def retention_run(now: Optional[dt.datetime] = None, actor: str = "operator",
+                  loaded: Optional[Policies] = None, url: Optional[str] = None) -> Dict[str, int]:
+    """Apply policies/retention.yml and the purposes' retention periods. Idempotent."""
+    loaded = loaded or policies()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    rules = loaded.retention
+    removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
+    with engine(url).begin() as conn:
+        if _has_events_table(conn):
+            last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
+                                     .group_by(events.c.sender_id)).all()
+            for sender_id, last in last_seen:
+                consented = "improve_assistant" in consent.granted_purposes(sender_id, url)
+                days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
+                if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
+                    removed["conversations"] += 1
+                    removed["conversation_events"] += conn.execute(
+                        events.delete().where(events.c.sender_id == sender_id)).rowcount
+        cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
+        removed["handoff_tickets"] = conn.execute(handoff_tickets.delete().where(
+            handoff_tickets.c.status.in_(FINISHED), handoff_tickets.c.updated_at < cutoff)).rowcount
+        # Vault values live as long as the longest purpose they are kept for; values kept for
+        # no purpose (never consented to) only as long as the shortest purpose period.
+        shortest = min(p.retention_days for p in loaded.purposes.values())
+        tags: Dict[tuple, int] = {}
+        for row in conn.execute(sa.select(vault_purposes)):
+            days = loaded.purposes[row.purpose].retention_days if row.purpose in loaded.purposes else shortest
+            key = (row.sender_id, row.placeholder)
+            tags[key] = max(tags.get(key, 0), days)
+        for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)).all():
+            days = tags.get((row.sender_id, row.placeholder), shortest)
+            created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
+            if created < now - dt.timedelta(days=days):
+                removed["vault_values"] += conn.execute(vault_items.delete().where(
+                    vault_items.c.sender_id == row.sender_id, vault_items.c.placeholder == row.placeholder)).rowcount
+                conn.execute(vault_purposes.delete().where(
+                    vault_purposes.c.sender_id == row.sender_id, vault_purposes.c.placeholder == row.placeholder))
+    audit(actor, "retention_run", None, {"now": now.isoformat(), "removed": removed}, url)
+    return removed
+
+
+def training_export(actor: str = "operator", url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Masked conversations of the customers who consent to `improve_assistant` now; nobody else's."""
+    purpose = policies().purpose("improve_assistant")
+    conversations = []
+    with engine(url).connect() as conn:
+        if not _has_events_table(conn):
+            return []
+        senders = [r[0] for r in conn.execute(sa.select(events.c.sender_id).distinct())]
+    for sender_id in senders:
+        if not consent.granted(sender_id, purpose.name, purpose.version, url):
+            continue
+        turns = [t for t in export(sender_id, actor="training_export", url=url)["conversation"]]
+        conversations.append({"conversation": subject(sender_id), "turns": turns})
+    audit(actor, "training_export", None, {"conversations": len(conversations)}, url)
+    return conversations
