@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 
@@ -153,8 +153,19 @@ pii_placeholders = sa.Table(
 
 
 @functools.lru_cache(maxsize=8)
+def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
+    """SQLite keeps deleted rows in free pages until they are reused; with secure_delete
+    it overwrites them, so an erased customer is gone from the file itself."""
+    if engine.dialect.name == "sqlite":
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA secure_delete = ON")
+
+        sa.event.listen(engine, "connect", _on_connect)
+    return engine
+
+
 def _engine(url: str) -> sa.engine.Engine:
-    engine = sa.create_engine(url, future=True)
+    engine = erase_for_real(sa.create_engine(url, future=True))
     metadata.create_all(engine)
     return engine
 

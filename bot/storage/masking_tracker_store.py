@@ -16,6 +16,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
+from bot.storage.db import erase_for_real
 from bot.storage.tickets import append_to_open_ticket, transcript_from_events
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class MaskingTrackerStore(SQLTrackerStore):
         if dialect == "sqlite" and not host:
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the data dir may be new
         super().__init__(*args, dialect=dialect, db=db, host=host, **kwargs)
+        erase_for_real(self.engine)  # SQLite file connections are not pooled: all get it
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         receipt = tracker.get_slot("erasure_receipt")

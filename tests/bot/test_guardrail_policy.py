@@ -298,3 +298,44 @@ def test_a_message_without_words_is_not_a_low_confidence_handoff(policy, domain)
                                                          {"name": "affirm", "confidence": 0.05}],
                                       "entities": []})
     assert predict(policy, domain, started() + [message]) is None
+
+
+def _consent_question(purpose: str = "order_lookup_by_email") -> List[Event]:
+    from rasa.shared.core.events import BotUttered
+
+    return [
+        SlotSet("consent_pending", {"purpose": purpose, "version": "v", "placeholder": "<EMAIL_ADDRESS_1>"}),
+        ActionExecuted("action_ask_order_number"),
+        BotUttered("May I use your e-mail address?", metadata={"metadata": {"candor": {"kind": "consent_request"}}}),
+        ActionExecuted("action_listen"),
+    ]
+
+
+@pytest.mark.parametrize("answer, intent", [("yes", "affirm"), ("no", "deny")])
+def test_the_answer_to_a_consent_question_is_recorded_first(policy, domain, answer, intent) -> None:
+    events = started() + [user("where is my order", "ask_order_status")] + _consent_question()
+    assert predict(policy, domain, events + [user(answer, intent)]) == "action_record_consent"
+
+
+def test_a_yes_long_after_a_consent_question_is_not_consent(policy, domain) -> None:
+    events = started() + [user("where is my order", "ask_order_status")] + _consent_question()
+    events += turn("how do returns work", "ask_returns", "utter_returns")
+    assert predict(policy, domain, events + [user("yes", "affirm")]) is None
+
+
+def test_consent_recorded_mid_form_resumes_the_form(policy, domain) -> None:
+    events = started() + [user("where is my order", "ask_order_status"), ActionExecuted("order_status_form"),
+                          ActiveLoop("order_status_form"), ActionExecuted("action_listen"),
+                          user("don't use my e-mail anymore", "inform")]
+    assert predict(policy, domain, events) == "action_withdraw_consent"
+    events.append(ActionExecuted("action_withdraw_consent"))
+    assert predict(policy, domain, events) == "order_status_form"
+
+
+@pytest.mark.parametrize("answer, intent, expected", [("yes", "affirm", "action_erase_data"),
+                                                      ("no", "deny", "action_cancel_erasure")])
+def test_erasure_happens_only_after_a_yes(policy, domain, answer, intent, expected) -> None:
+    events = started() + [user("delete my data", "request_erasure")]
+    assert predict(policy, domain, events) == "action_confirm_erasure"
+    events += [ActionExecuted("action_confirm_erasure"), ActionExecuted("action_listen"), user(answer, intent)]
+    assert predict(policy, domain, events) == expected

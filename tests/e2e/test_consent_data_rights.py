@@ -1,0 +1,142 @@
+"""End to end over REST: consent before use, withdrawal, data export and erasure."""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import List
+
+import pytest
+
+from bot.guardrails.loader import load_policies
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.conftest import Instance, sender, texts
+
+pytestmark = pytest.mark.e2e
+POLICIES = load_policies(PROJECT_ROOT / "policies")
+LOOKUP = POLICIES.purpose("order_lookup_by_email")
+# Seeded fake orders were placed with customer000..customer049@example.com.
+SEEDED_EMAIL = "customer007@example.com"
+
+
+def ledger(candor: Instance, customer: str) -> List[tuple]:
+    return candor.query(
+        "select purpose, decision, notice_version, channel from consent_ledger where sender_id = ? order by id",
+        customer)
+
+
+def vault_values(candor: Instance, customer: str) -> int:
+    return candor.query("select count(*) from vault_items where sender_id = ?", customer)[0][0]
+
+
+def start_lookup(candor: Instance, customer: str) -> List[dict]:
+    candor.say(customer, "hi")
+    candor.say(customer, "where is my order?")
+    return candor.say(customer, f"I don't have the number, my email is {SEEDED_EMAIL}")
+
+
+def test_consent_is_asked_before_an_email_is_used_and_no_still_gets_service(candor) -> None:
+    customer = sender()
+    asked = start_lookup(candor, customer)
+    assert texts(asked) == [LOOKUP.notice]
+    assert [b["payload"] for b in asked[0]["buttons"]] == ["/affirm", "/deny"]
+    assert ledger(candor, customer) == []  # nothing used, nothing recorded yet
+    refused = texts(candor.say(customer, "no"))
+    assert refused[0] == LOOKUP.refused
+    assert ledger(candor, customer) == [(LOOKUP.name, "refused", LOOKUP.version, "rest")]
+    [(order,)] = candor.query("select order_number from orders limit 1")
+    answer = " ".join(texts(candor.say(customer, order)))
+    assert order in answer  # service without the e-mail address
+
+
+def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value(candor, monkeypatch) -> None:
+    customer = sender()
+    start_lookup(candor, customer)
+    granted = " ".join(texts(candor.say(customer, "yes")))
+    assert POLICIES.consent_texts["granted"] in granted
+    assert "found order CND-1" in granted and "Order CND-1" in granted  # looked up and answered
+    assert ledger(candor, customer) == [(LOOKUP.name, "granted", LOOKUP.version, "rest")]
+    [(message_id,)] = candor.query("select message_id from consent_ledger where sender_id = ?", customer)
+    assert message_id  # the message that gave consent
+    assert candor.query("select purpose from vault_purposes where sender_id = ?", customer) == [(LOOKUP.name,)]
+    assert vault_values(candor, customer) == 1
+
+    # Withdraw in one message, from inside the order form.
+    candor.say(customer, "where is my order?")
+    withdrawn = texts(candor.say(customer, "don't use my e-mail anymore"))
+    assert withdrawn[0].startswith("Done: I've withdrawn your consent for order lookup by email")
+    assert any("order number" in t.lower() for t in withdrawn[1:])  # the form carries on
+    assert ledger(candor, customer)[-1][:2] == (LOOKUP.name, "withdrawn")
+    assert vault_values(candor, customer) == 0
+    monkeypatch.setenv("CANDOR_DATA_DIR", str(candor.data_dir))
+    from bot.pii.vault import Vault
+
+    assert Vault().get(customer, "<EMAIL_ADDRESS_1>") is None
+
+
+def test_what_data_do_you_have_about_me_gives_a_summary_and_an_export(candor) -> None:
+    customer = sender()
+    candor.say(customer, "hi")
+    candor.say(customer, "I want to talk to a human")
+    replies = candor.say(customer, "what data do you have about me?")
+    assert replies == []  # paused: a human answers now; ask again after hand-back
+    customer = sender()
+    candor.say(customer, "hi")
+    replies = candor.say(customer, "what data do you have about me?")
+    assert replies[0]["text"].startswith("Here is what we store about you")
+    export = next(r["custom"]["candor_data_export"] for r in replies if "custom" in r)
+    assert export["sender_id"] == customer
+    assert any(t["text"] == "hi" for t in export["conversation"])
+    assert set(export) >= {"consents", "handoff_tickets", "preferences", "encrypted_values"}
+
+
+def test_erasure_is_confirmed_then_leaves_nothing_but_a_receipt(candor) -> None:
+    from faker import Faker
+
+    customer = f"erase-me-{uuid.uuid4().hex[:10]}"
+    name, email = Faker("nl_NL").name(), f"canary.{uuid.uuid4().hex[:8]}@example.com"
+    candor.say(customer, f"hi, my name is {name}")
+    candor.say(customer, f"my email is {email}")
+    candor.say(customer, "I want to talk to a human")  # a ticket too
+    ciphertexts = [row[0] for row in candor.query("select ciphertext from vault_items where sender_id = ?", customer)]
+    assert ciphertexts
+    placeholders = candor.query("select placeholder from pii_placeholders where sender_id = ?", customer)
+    assert placeholders
+    # A paused conversation: the desk hands it back first (see test_handoff_desk); here the
+    # customer starts a new session instead.
+    import requests
+
+    requests.post(f"{candor.url}/conversations/{customer}/tracker/events", params={"token": candor.token},
+                  json=[{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
+                  timeout=30).raise_for_status()
+    confirm = texts(candor.say(customer, "please delete all my data"))
+    assert POLICIES.consent_texts["erase_confirm"] in confirm
+    erased = texts(candor.say(customer, "yes"))
+    assert erased and erased[-1].startswith("Done: everything we stored about you here is deleted")
+    receipt = erased[-1].split("receipt is ")[1].split(" ")[0]
+
+    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
+    assert customer.encode() not in stored, "the sender id survived erasure"
+    assert email.encode() not in stored and name.encode() not in stored
+    for ciphertext in ciphertexts:
+        assert bytes(ciphertext) not in stored
+    assert candor.query("select count(*) from erasure_receipts where id = ?", receipt) == [(1,)]
+    assert candor.tracker(customer)["events"][:1] == [] or all(
+        e["event"] in ("action", "session_started", "slot") for e in candor.tracker(customer)["events"])
+
+
+def test_goodbye_asks_once_to_improve_the_assistant(candor) -> None:
+    purpose = POLICIES.purpose("improve_assistant")
+    customer = sender()
+    candor.say(customer, "hi")
+    bye = texts(candor.say(customer, "bye"))
+    assert bye[-1] == purpose.notice
+    candor.say(customer, "yes")
+    assert ledger(candor, customer) == [(purpose.name, "granted", purpose.version, "rest")]
+    assert texts(candor.say(customer, "bye")) == [t for t in bye[:-1]]  # not asked again
+    result = __import__("subprocess").run(
+        [__import__("sys").executable, "-m", "bot", "data", "training-export"], cwd=PROJECT_ROOT,
+        env={**os.environ, "CANDOR_DATA_DIR": str(candor.data_dir)}, capture_output=True, text=True,
+        timeout=120, check=True)
+    exported = json.loads(result.stdout)
+    assert len(exported) == 1 and customer.encode() not in result.stdout.encode()
