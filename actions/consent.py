@@ -5,9 +5,10 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.pii.conversation import ConversationMasker
 from bot.pii.vault import Vault
@@ -24,11 +25,22 @@ def latest_user_event(tracker: Tracker) -> Dict[Text, Any]:
     return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
 
 
-def ask(dispatcher: CollectingDispatcher, purpose: Purpose, placeholder: Optional[str] = None) -> SlotSet:
-    """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent."""
+def ask(dispatcher: CollectingDispatcher, purpose: Purpose, placeholder: Optional[str] = None,
+        then: Optional[str] = None) -> SlotSet:
+    """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent,
+    which runs `then` (a form or action that uses the data) after a yes."""
     dispatcher.utter_message(text=purpose.notice, buttons=YES_NO,
                              metadata={"candor": {"kind": "consent_request", "rule": purpose.name}})
-    return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder})
+    return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version,
+                             "placeholder": placeholder, "then": then})
+
+
+def ask_or_go(dispatcher: CollectingDispatcher, tracker: Tracker, purpose_name: str, then: str) -> List[Dict[Text, Any]]:
+    """Run `then` if the customer consents to the purpose already; else ask first."""
+    purpose = policies().purpose(purpose_name)
+    if consent.granted(tracker.sender_id, purpose.name, purpose.version):
+        return [FollowupAction(then)]
+    return [ask(dispatcher, purpose, then=then)]
 
 
 def placeholder_for(tracker: Tracker, entity_type: str) -> Optional[str]:
@@ -76,12 +88,16 @@ class ActionRecordConsent(Action):
             message_id=latest_user_event(tracker).get("message_id"),
         )
         if not said_yes:
+            if purpose.refusal_trigger:  # saying no still gets service: from a person
+                return events + hand_off(dispatcher, tracker, purpose.refusal_trigger, intro=purpose.refused)
             dispatcher.utter_message(text=purpose.refused)
             return events
         dispatcher.utter_message(text=loaded.consent_texts["granted"])
         _tag_values(tracker.sender_id, purpose, pending.get("placeholder"))
         if purpose.name == "order_lookup_by_email":
             events += self._look_up(dispatcher, tracker, pending.get("placeholder"))
+        if pending.get("then"):
+            events.append(FollowupAction(pending["then"]))
         return events
 
     @staticmethod

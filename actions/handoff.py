@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
+from bot.storage import consent
 from bot.storage.tickets import open_ticket, transcript_from_events
 
 DECISION_SLOT = "guardrail_decision"
@@ -30,7 +31,7 @@ def _summary(tracker: Tracker, trigger_id: Text, now: dt.datetime, open_now: boo
         "intents_in_conversation": sorted({i for i in intents if i}),
         "order_number": tracker.get_slot("order_number"),
         "ai_opt_out": bool(tracker.get_slot("ai_opt_out")),
-        "consents": [],  # no consent purposes yet (see issue 5)
+        "consents": consent.granted_purposes(tracker.sender_id),
         "disclosure_version": tracker.get_slot("disclosure_version"),
         "filed_in_office_hours": open_now,
         "filed_at": now.isoformat(),
@@ -43,6 +44,7 @@ def hand_off(
     trigger_id: Text,
     intro: Optional[Text] = None,
     now: Optional[dt.datetime] = None,
+    extra: Optional[Dict[Text, Any]] = None,
 ) -> List[Dict[Text, Any]]:
     """File (or reuse) the customer's ticket, tell them what happens next, pause the bot."""
     loaded = policies()
@@ -54,7 +56,7 @@ def hand_off(
         sender_id=tracker.sender_id,
         reason=trigger.reason,
         priority=trigger.priority,
-        summary=_summary(tracker, trigger_id, now, open_now),
+        summary={**_summary(tracker, trigger_id, now, open_now), **(extra or {})},
         # The current turn reaches the action server unmasked: mask before storing.
         transcript=ConversationMasker(tracker.sender_id).mask_transcript(
             transcript_from_events(tracker.events)

@@ -12,8 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.consent import PENDING, ask, placeholder_for
-from actions.handoff import hand_off
+from actions.consent import PENDING, ask, ask_or_go, placeholder_for
 from bot.guardrails.loader import policies
 from bot.pii.vault import Vault
 from bot.storage import consent
@@ -181,9 +180,6 @@ class ActionChangeAddress(Action):
                 )
             )
             return [SlotSet("order_number", None)]
-        return hand_off(
-            dispatcher,
-            tracker,
-            "address_change",
-            intro=messages()["address_changeable"].format(order_number=order.order_number),
-        )
+        # The bot can take the new address itself, with consent; no means a human does it.
+        dispatcher.utter_message(text=messages()["address_changeable"].format(order_number=order.order_number))
+        return ask_or_go(dispatcher, tracker, "delivery_address_change", then="new_address_form")

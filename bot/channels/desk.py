@@ -7,6 +7,7 @@ API lives under `/api/` and needs `Authorization: Bearer <agent token>` (401 oth
     GET  api/queue                   unfinished tickets: priority (with waiting time), then wait
     GET  api/tickets/<id>            one ticket, with its masked transcript and summary
     POST api/tickets/<id>/claim      take the ticket (409 if another agent holds it)
+    GET  api/tickets/<id>/contact    a callback ticket's phone number (consented; audited)
     POST api/tickets/<id>/reply      {"text": "..."}: a reply to the customer, labelled human
     POST api/tickets/<id>/handback   the bot takes over again (ConversationResumed)
     POST api/tickets/<id>/close      done; the next customer message starts with the bot
@@ -151,6 +152,11 @@ class AgentDeskInput(InputChannel):
             await self._say(request, ticket, agent, text, kind="human_reply")
             return response.json(tickets.get_ticket(ticket_id))
 
+        @desk.route("/api/tickets/<ticket_id>/contact", methods=["GET"])
+        @agent_only
+        async def contact(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
+            return response.json(_callback_number(tickets.held_by(ticket_id, agent.id), agent))
+
         @desk.route("/api/tickets/<ticket_id>/handback", methods=["POST"])
         @agent_only
         async def handback(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
@@ -215,6 +221,22 @@ class AgentDeskInput(InputChannel):
             # REST (and any channel without push): delivered with the next response.
             tickets.hold_reply(ticket["id"], sender_id, agent.id,
                                Vault().seal(sender_id, json.dumps(message)))
+
+
+def _callback_number(ticket: Dict[str, Any], agent: Agent) -> Dict[str, str]:
+    """The phone number of a callback ticket, for the agent who holds it, while the customer
+    consents to the callback purpose. Every reveal is audited (without the number)."""
+    from bot.storage import consent, data_rights
+
+    placeholder = (ticket.get("summary") or {}).get("callback_phone")
+    purpose = policies().purpose("phone_callback")
+    if not placeholder or not consent.granted(ticket["sender_id"], purpose.name, purpose.version):
+        raise tickets.TicketError(404, "no phone number may be used for this ticket")
+    number = Vault().get(ticket["sender_id"], placeholder)
+    if number is None:
+        raise tickets.TicketError(410, "the phone number has been deleted")
+    data_rights.audit(f"agent:{agent.id}", "reveal_callback_number", ticket["sender_id"], {"ticket": ticket["id"]})
+    return {"phone_number": number}
 
 
 def _reply_text(request: Request) -> str:

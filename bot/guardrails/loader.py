@@ -27,7 +27,7 @@ _PRIORITIES = ["urgent", "high", "normal"]
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 # Triggers that code raises by id (the masking fail-safe, the address-change action, opt-out).
-REQUIRED_TRIGGERS = ("technical_problem", "address_change", "opted_out")
+REQUIRED_TRIGGERS = ("technical_problem", "address_change", "opted_out", "callback")
 
 SCHEMAS: Dict[str, Dict[str, Any]] = {
     "disclosure.yml": {
@@ -176,7 +176,8 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
 
 CONSENT_TEXTS = (
     "granted", "withdrawn", "nothing_to_withdraw", "export_summary", "erase_confirm", "erased",
-    "erase_cancelled", "lookup_found", "lookup_not_found",
+    "erase_cancelled", "lookup_found", "lookup_not_found", "ask_new_address", "not_an_address",
+    "new_address_saved", "ask_callback_phone", "not_a_phone",
 )
 SCHEMAS["consent.yml"] = {
     "type": "object",
@@ -198,6 +199,7 @@ SCHEMAS["consent.yml"] = {
                     "retention_days": {"type": "integer", "minimum": 1},
                     "notice": _TEXT,
                     "refused": _TEXT,
+                    "refusal_trigger": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
                 },
             },
         },
@@ -246,6 +248,7 @@ class Purpose:
     retention_days: int
     notice: str
     refused: str
+    refusal_trigger: Optional[str] = None
 
 
 _OPERATORS = ["mask", "vault", "drop", "keep"]
@@ -541,7 +544,11 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
         purposes[name] = Purpose(
             name, spec["version"], spec["legal_basis"], tuple(spec["data_types"]),
             spec["retention_days"], " ".join(spec["notice"].split()), " ".join(spec["refused"].split()),
+            spec.get("refusal_trigger"),
         )
+        if spec.get("refusal_trigger") and spec["refusal_trigger"] not in known:
+            raise PolicyError(consent_path, f"purposes.{name}.refusal_trigger",
+                              f"{spec['refusal_trigger']!r} is not a trigger in handoff.yml")
     retention = _read(directory / "retention.yml")
     return Policies(
         directory=directory,

@@ -17,6 +17,7 @@ from bot.guardrails.loader import Policies, policies
 from bot.pii.vault import digest
 from bot.storage import consent
 from bot.storage.db import (
+    address_change_requests,
     agent_replies,
     audit_log,
     consent_ledger,
@@ -50,6 +51,7 @@ PER_SENDER = {
     "handoff_tickets": handoff_tickets,
     "agent_replies": agent_replies,
     "customer_preferences": customer_preferences,
+    "address_change_requests": address_change_requests,
     "consent_ledger": consent_ledger,
     "vault_purposes": vault_purposes,
     "vault_items": vault_items,

@@ -88,6 +88,17 @@ consent_ledger = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# New delivery addresses for the warehouse: the address itself is only in the vault.
+address_change_requests = sa.Table(
+    "address_change_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("order_number", sa.String(16), nullable=False),
+    sa.Column("address_placeholder", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Which vault values were kept for which purpose (so withdrawing destroys exactly those).
 vault_purposes = sa.Table(
     "vault_purposes",

@@ -121,8 +121,8 @@ def test_erasure_is_confirmed_then_leaves_nothing_but_a_receipt(candor) -> None:
     for ciphertext in ciphertexts:
         assert bytes(ciphertext) not in stored
     assert candor.query("select count(*) from erasure_receipts where id = ?", receipt) == [(1,)]
-    assert candor.tracker(customer)["events"][:1] == [] or all(
-        e["event"] in ("action", "session_started", "slot") for e in candor.tracker(customer)["events"])
+    # Rasa's tracker API starts a fresh session for an unknown sender: nothing of the old one.
+    assert [e for e in candor.tracker(customer)["events"] if e["event"] == "user"] == []
 
 
 def test_goodbye_asks_once_to_improve_the_assistant(candor) -> None:
@@ -140,3 +140,72 @@ def test_goodbye_asks_once_to_improve_the_assistant(candor) -> None:
         timeout=120, check=True)
     exported = json.loads(result.stdout)
     assert len(exported) == 1 and customer.encode() not in result.stdout.encode()
+
+
+def _changeable_order(candor: Instance) -> str:
+    [(order,)] = candor.query("select order_number from orders where status in ('processing', 'packed') limit 1")
+    return order
+
+
+def test_a_new_address_is_taken_only_with_consent(candor) -> None:
+    purpose = POLICIES.purpose("delivery_address_change")
+    order = _changeable_order(candor)
+    customer = sender()
+    candor.say(customer, "hi")
+    candor.say(customer, "I want to change the delivery address of my order")
+    asked = texts(candor.say(customer, order))
+    assert asked[-1] == purpose.notice
+    assert texts(candor.say(customer, "yes"))[-1] == POLICIES.consent_texts["ask_new_address"]
+    saved = texts(candor.say(customer, "Kerkstraat 12, 1017 GC Amsterdam"))
+    assert saved[-1] == POLICIES.consent_texts["new_address_saved"].format(order_number=order)
+    [(number, placeholder)] = candor.query(
+        "select order_number, address_placeholder from address_change_requests where sender_id = ?", customer)
+    assert number == order and placeholder.startswith("<STREET_ADDRESS_")
+    assert candor.query("select purpose from vault_purposes where sender_id = ?", customer) == [(purpose.name,)]
+    assert candor.tracker(customer)["paused"] is False
+
+    # No: a human changes it instead, and the bot takes no address.
+    other = sender()
+    candor.say(other, "hi")
+    candor.say(other, "I want to change the delivery address of my order")
+    candor.say(other, order)
+    refused = " ".join(texts(candor.say(other, "no")))
+    assert purpose.refused in refused
+    assert candor.tracker(other)["paused"] is True
+    assert candor.query("select reason from handoff_tickets where sender_id = ?", other) == [("address_change",)]
+    assert ledger(candor, other) == [(purpose.name, "refused", purpose.version, "rest")]
+
+
+def test_a_callback_uses_the_number_only_with_consent_and_the_agent_sees_it_audited(candor) -> None:
+    import subprocess
+    import sys
+
+    import requests
+
+    purpose = POLICIES.purpose("phone_callback")
+    customer = sender()
+    candor.say(customer, "hi")
+    assert texts(candor.say(customer, "can someone call me back?"))[-1] == purpose.notice
+    assert texts(candor.say(customer, "yes"))[-1] == POLICIES.consent_texts["ask_callback_phone"]
+    filed = " ".join(texts(candor.say(customer, "06-12345678")))
+    assert POLICIES.trigger("callback").message in filed
+    [(summary,)] = candor.query("select summary from handoff_tickets where sender_id = ?", customer)
+    assert json.loads(summary)["callback_phone"].startswith("<PHONE_NUMBER_")
+    token = subprocess.run(
+        [sys.executable, "-m", "bot", "agent", "add", "--id", "cb-agent", "--name", "Kim"], cwd=PROJECT_ROOT,
+        env={**os.environ, "CANDOR_DATA_DIR": str(candor.data_dir)}, capture_output=True, text=True,
+        check=True).stdout.strip().splitlines()[-1]
+    api = f"{candor.url}/webhooks/agent_desk/api"
+    headers = {"Authorization": f"Bearer {token}"}
+    [(ticket_id,)] = candor.query("select id from handoff_tickets where sender_id = ?", customer)
+    assert requests.get(f"{api}/tickets/{ticket_id}/contact", headers=headers, timeout=30).status_code == 409
+    requests.post(f"{api}/tickets/{ticket_id}/claim", headers=headers, timeout=30).raise_for_status()
+    shown = requests.get(f"{api}/tickets/{ticket_id}/contact", headers=headers, timeout=30).json()
+    assert shown == {"phone_number": "06-12345678"}
+    assert candor.query("select count(*) from audit_log where action = 'reveal_callback_number'")[0][0] >= 1
+
+    other = sender()
+    candor.say(other, "hi")
+    candor.say(other, "please call me")
+    assert purpose.refused in " ".join(texts(candor.say(other, "no")))
+    assert candor.query("select reason from handoff_tickets where sender_id = ?", other) == [("customer_request",)]

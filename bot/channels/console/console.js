@@ -108,6 +108,8 @@ async function openTicket(id) {
   $("handback").disabled = !mine;
   $("close").disabled = !mine;
   $("send").disabled = !mine;
+  $("contact").hidden = !(s.callback_phone && mine);
+  if (t.id !== $("contact-number").dataset.ticketId) $("contact-number").textContent = "";
   $("reply").disabled = !mine;
   for (const row of $("queue").querySelectorAll("tbody tr")) {
     row.classList.toggle("selected", row.dataset.ticketId === id);
@@ -163,6 +165,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("claim").addEventListener("click", () => act("claim"));
   $("handback").addEventListener("click", () => act("handback"));
   $("close").addEventListener("click", () => act("close"));
+  $("contact").addEventListener("click", async () => {
+    try {
+      const { phone_number } = await call("tickets/" + encodeURIComponent(currentId) + "/contact");
+      $("contact-number").textContent = phone_number;
+      $("contact-number").dataset.ticketId = currentId;
+    } catch (e) { say(e.message); }
+  });
   $("reply-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("reply").value.trim();
