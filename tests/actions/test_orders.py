@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders import (
@@ -80,12 +80,20 @@ async def test_address_of_a_shipped_order_cannot_change(add_order) -> None:
     assert tickets_for("c-addr-1") == []
 
 
-async def test_address_of_an_unshipped_order_goes_to_a_colleague(add_order) -> None:
+async def test_address_of_an_unshipped_order_asks_consent_before_taking_it(add_order) -> None:
+    from bot.guardrails.loader import policies
+    from bot.storage import consent
+
     number = add_order("CND-900004", "processing")
+    purpose = policies().purpose("delivery_address_change")
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(sender_id="c-addr-2", slots={"order_number": number}, intent="inform")
     events = await ActionChangeAddress().run(dispatcher, tracker, {})
-    assert events[-1] == {"event": "pause", "timestamp": None}
-    ticket = tickets_for("c-addr-2")[0]
-    assert ticket["reason"] == "address_change" and ticket["priority"] == "high"
-    assert ticket["summary"]["order_number"] == number
+    assert dispatcher.messages[-1]["text"] == purpose.notice
+    assert events == [SlotSet("consent_pending", {"purpose": purpose.name, "version": purpose.version,
+                                                  "placeholder": None, "then": "new_address_form"})]
+    assert tickets_for("c-addr-2") == []
+    # With consent already given, the address form starts straight away.
+    consent.record("c-addr-2", purpose.name, "granted", purpose.version)
+    events = await ActionChangeAddress().run(CollectingDispatcher(), tracker, {})
+    assert events == [FollowupAction("new_address_form")]

@@ -31,7 +31,8 @@ def test_the_shipped_policies_load() -> None:
     loaded = load_policies(PROJECT_ROOT / "policies")
     assert loaded.disclosure_version
     assert "AI" in loaded.disclosure_message()
-    assert loaded.guardrail_intents == ["opt_out", "ask_is_bot", "withdraw_consent", "request_erasure", "ask_my_data"]
+    assert loaded.guardrail_intents == [
+        "opt_out", "ask_is_bot", "withdraw_consent", "request_erasure", "ask_my_data", "request_callback"]
     assert loaded.trigger("opted_out").priority in {"urgent", "high", "normal"}
     ids = [t.id for t in loaded.handoff.triggers]
     assert len(ids) == len(set(ids))

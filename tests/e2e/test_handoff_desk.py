@@ -227,13 +227,14 @@ def test_a_human_reply_reaches_a_socketio_customer_live(candor, agents) -> None:
     assert candor.query("select count(*) from agent_replies where sender_id = ?", session) == [(0,)]
 
 
-def test_a_change_of_address_is_raised_by_the_action_as_a_high_priority_ticket(candor) -> None:
+def test_a_change_of_address_without_consent_is_a_high_priority_ticket(candor) -> None:
     [(order,)] = candor.query(
         "select order_number from orders where status in ('processing', 'packed') limit 1")
     customer = sender()
     candor.say(customer, "hi")
     candor.say(customer, "I want to change the delivery address of my order")
-    replies = texts(candor.say(customer, order))
+    candor.say(customer, order)  # asks consent to take the address in the chat
+    replies = texts(candor.say(customer, "no"))
     assert any(POLICIES.trigger("address_change").message in t for t in replies), replies
     assert candor.tracker(customer)["paused"] is True
     ticket = ticket_row(candor, customer)
