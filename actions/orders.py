@@ -93,6 +93,16 @@ class ValidateOrderStatusForm(_OrderNumberValidation):
     def name(self) -> Text:
         return "validate_order_status_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        before = tracker.get_slot(PENDING)
+        events = await super().run(dispatcher, tracker, domain)
+        # rasa_sdk only returns the form's own slots; the pending consent question is not one.
+        if tracker.slots.get(PENDING) != before:
+            events.append(SlotSet(PENDING, tracker.slots.get(PENDING)))
+        return events
+
     async def extract_order_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
