@@ -83,7 +83,7 @@ TRIGGER_CASES = {
     "customer_asks_for_human": ["{name} here, can I speak to a real person please"],
     "opted_out": ["hello, I'm {name}. I don't want to talk to a bot"],
     "special_category_data": ["I'm {name}, I was diagnosed with diabetes and can't sign for parcels"],
-    "repeated_misunderstanding": ["blorp, my name is {name}, zzkk", "qwfp vrrrt", "xkcd plmn"],
+    "repeated_misunderstanding": ["hello, my name is {name}", "blorp zzkk", "qwfp vrrrt", "xkcd plmn"],
     "repeated_question": ["how long does delivery take?", "how many days is shipping?",
                           "when will it be delivered, how long does shipping take"],
 }
