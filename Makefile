@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py)
 
-.PHONY: help setup run shell train validate lint test test-unit test-stories test-nlu test-e2e bench-pii lock clean
+.PHONY: help setup run shell train validate lint test test-unit test-stories test-nlu test-e2e audit bench-pii lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ $(CHROMIUM):
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Need root to run: apt-get install chromium" >&2; exit 1; fi
 
+audit: $(MODEL) ## fairness audit: flip rates per name origin, gender, origin/religion; report + chart
+	$(PY) -m bot audit
+
 test-e2e: $(MODEL) $(CHROMIUM) ## end-to-end: real servers over HTTP, the desk, the console in chromium
 	$(PY) -m pytest -m e2e tests
 
@@ -84,6 +87,7 @@ test: setup ## set up if needed and run every check: lint, unit, validate, train
 	$(MAKE) train
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
+	$(MAKE) audit
 	$(MAKE) test-e2e
 
 bench-pii: $(STAMP) ## PII benchmark: recall, business keep-rate, latency, vanilla Presidio vs Candor

@@ -66,6 +66,23 @@ def _tag_values(sender_id: str, purpose: Purpose, placeholder: Optional[str]) ->
         consent.tag_vault_value(sender_id, value, purpose.name)
 
 
+class SayConsentText(Action):
+    """An action that only says one text of policies/consent.yml (subclasses name it)."""
+
+    NAME = ""
+    KEY = ""
+    BUTTONS: Optional[List[Dict[str, str]]] = None
+
+    def name(self) -> Text:
+        return self.NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=policies().consent_texts[self.KEY], buttons=self.BUTTONS)
+        return []
+
+
 class ActionRecordConsent(Action):
     """Records yes or no to the pending consent question, then uses the data if it was yes."""
 

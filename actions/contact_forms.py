@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.consent import ask_or_go, placeholder_for
+from actions.consent import SayConsentText, ask_or_go, placeholder_for
 from actions.handoff import hand_off
 from bot.guardrails.loader import policies
 from bot.storage import consent
@@ -53,24 +53,12 @@ class ValidateCallbackForm(FormValidationAction):
         return _extract(dispatcher, tracker, "callback_phone", "PHONE_NUMBER", "not_a_phone")
 
 
-class ActionAskNewAddress(Action):
-    def name(self) -> Text:
-        return "action_ask_new_address"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().consent_texts["ask_new_address"])
-        return []
+class ActionAskNewAddress(SayConsentText):
+    NAME, KEY = "action_ask_new_address", "ask_new_address"
 
 
-class ActionAskCallbackPhone(Action):
-    def name(self) -> Text:
-        return "action_ask_callback_phone"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().consent_texts["ask_callback_phone"])
-        return []
+class ActionAskCallbackPhone(SayConsentText):
+    NAME, KEY = "action_ask_callback_phone", "ask_callback_phone"
 
 
 class ActionSubmitNewAddress(Action):

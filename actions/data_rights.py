@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.consent import SayConsentText
 from bot.guardrails.loader import policies
 from bot.storage import data_rights
 
@@ -33,26 +34,12 @@ class ActionExportData(Action):
         return []
 
 
-class ActionConfirmErasure(Action):
-    def name(self) -> Text:
-        return "action_confirm_erasure"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().consent_texts["erase_confirm"], buttons=YES_NO)
-        return []
+class ActionConfirmErasure(SayConsentText):
+    NAME, KEY, BUTTONS = "action_confirm_erasure", "erase_confirm", YES_NO
 
 
-class ActionCancelErasure(Action):
-    def name(self) -> Text:
-        return "action_cancel_erasure"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().consent_texts["erase_cancelled"])
-        return []
+class ActionCancelErasure(SayConsentText):
+    NAME, KEY = "action_cancel_erasure", "erase_cancelled"
 
 
 class ActionEraseData(Action):

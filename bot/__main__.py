@@ -99,6 +99,33 @@ def _data_rights(args) -> int:
     return 0
 
 
+def _explain(sender: str) -> int:
+    from bot.explain import turns
+    from bot.storage import consent, data_rights
+
+    events = data_rights.stored_events(sender)
+    if not events:
+        print(f"No stored conversation for sender {sender!r}.", file=sys.stderr)
+        return 1
+    data_rights.audit("operator", "explain", sender, {"events": len(events)})
+    for number, turn in enumerate(turns(events), 1):
+        confidence = f"{turn['confidence']:.2f}" if turn["confidence"] is not None else "-"
+        pattern = f", pattern rule {turn['pattern']}" if turn["pattern"] else ""
+        print(f"{number:>3}. customer: {turn['text']}")
+        print(f"     intent {turn['intent']} (confidence {confidence}{pattern})")
+        for decision in turn["decisions"]:
+            print(f"     guardrail: rule {decision.get('rule')} ({decision.get('kind')}), reason "
+                  f"{decision.get('reason', '-')}, priority {decision.get('priority', '-')}, "
+                  f"based on {', '.join(decision.get('because') or []) or '-'}")
+        for action in turn["actions"]:
+            print(f"     action {action['name']} (by {action['policy'] or 'the action itself'})")
+    print("consents:")
+    for entry in consent.history(sender):
+        print(f"     {entry['recorded_at']} {entry['purpose']}: {entry['decision']} "
+              f"(notice {entry['notice_version']}, {entry['channel']}, message {entry['message_id']})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,7 +158,19 @@ def main(argv=None) -> int:
     retention_sub = retention.add_subparsers(dest="retention_command", required=True)
     retention_sub.add_parser("run", help="delete what is past its retention period").add_argument(
         "--now", help="ISO date-time to use as now (default: the clock)")
+    audit = sub.add_parser("audit", help="counterfactual fairness audit of the trained model and policies")
+    audit.add_argument("--model", default=str(PROJECT_ROOT / "models" / "candor.tar.gz"))
+    audit.add_argument("--cases", default=None, help="cases file (default: tests/fairness/cases.yml)")
+    sub.add_parser("explain", help="one conversation turn by turn: masked text, intent, "
+                   "confidence, guardrail decisions with rule ids, actions, consents").add_argument(
+        "--sender", required=True)
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        return _explain(args.sender)
+    if args.command == "audit":
+        from bot import fairness
+
+        return fairness.main(Path(args.model), Path(args.cases) if args.cases else fairness.CASES_FILE)
     if args.command in ("data", "consent", "retention"):
         return _data_rights(args)
     if args.command == "agent":

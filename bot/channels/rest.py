@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
+from sanic.request import Request
 
+from bot.explain import explain_last
+from bot.guardrails.loader import policies
 from bot.pii.vault import Vault
 from bot.storage.tickets import take_held_replies
 
@@ -29,12 +32,37 @@ class CandorRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rasa_agent: Dict[str, Any] = {}
+
         async def with_human_replies(message: UserMessage) -> None:
             if isinstance(message.output_channel, CollectingOutputChannel) and message.sender_id:
                 await deliver_held_replies(message.output_channel, message.sender_id)
+                if "agent" in rasa_agent:
+                    await explain_handoff_if_asked(rasa_agent["agent"], message)
             await on_new_message(message)
 
-        return super().blueprint(with_human_replies)
+        blueprint = super().blueprint(with_human_replies)
+
+        @blueprint.middleware("request")
+        async def remember_agent(request: Request) -> None:
+            rasa_agent.setdefault("agent", getattr(request.app.ctx, "agent", None))
+
+        return blueprint
+
+
+async def explain_handoff_if_asked(agent: Any, message: UserMessage) -> None:
+    """While a person has the conversation the AI answers nothing, but "why?" (why am I
+    being transferred) still gets its explanation: it is read from the recorded decision,
+    not made up by a model. The message itself still goes to the ticket as usual."""
+    backstop = policies().match_backstop(message.text)
+    if backstop is None or backstop.intent != "ask_why" or agent is None:
+        return
+    tracker = await agent.tracker_store.retrieve(message.sender_id)
+    if tracker is None or not tracker.is_paused():
+        return
+    text = explain_last([e.as_dict() for e in tracker.events], policies().explanations, handoff=True)
+    message.output_channel.messages.append(
+        {"recipient_id": message.sender_id, "text": text, "metadata": {"kind": "explanation"}})
 
 
 async def deliver_held_replies(collector: CollectingOutputChannel, sender_id: str) -> int:

@@ -233,6 +233,22 @@ SCHEMAS["retention.yml"] = {
         },
     },
 }
+EXPLANATION_TEXTS = ("understood", "decided_by_rule", "fallback", "answered", "data_none", "data_used", "nothing_yet")
+SCHEMAS["explanations.yml"] = {
+    "type": "object",
+    "required": ["intents", "texts", "rules"],
+    "additionalProperties": False,
+    "properties": {
+        "intents": {"type": "object", "required": ["nlu_fallback"], "additionalProperties": _TEXT},
+        "texts": {
+            "type": "object",
+            "required": list(EXPLANATION_TEXTS),
+            "additionalProperties": False,
+            "properties": {k: _TEXT for k in EXPLANATION_TEXTS},
+        },
+        "rules": {"type": "object", "additionalProperties": _TEXT},
+    },
+}
 # Purposes the code asks consent for by name.
 REQUIRED_PURPOSES = ("order_lookup_by_email", "delivery_address_change", "phone_callback", "improve_assistant")
 
@@ -315,6 +331,7 @@ class Policies:
     purposes: Dict[str, Purpose] = dataclasses.field(default_factory=dict)
     consent_texts: Dict[str, str] = dataclasses.field(default_factory=dict)
     retention: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
+    explanations: Dict[str, Dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def purpose(self, name: str) -> Purpose:
         try:
@@ -550,7 +567,14 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
             raise PolicyError(consent_path, f"purposes.{name}.refusal_trigger",
                               f"{spec['refusal_trigger']!r} is not a trigger in handoff.yml")
     retention = _read(directory / "retention.yml")
+    explanations_path = directory / "explanations.yml"
+    explanations = _read(explanations_path)
+    unknown_rules = sorted(set(explanations["rules"]) - known - set(backstops["intents"])
+                           - {"sensitive_data_warning"})
+    if unknown_rules:
+        raise PolicyError(explanations_path, f"rules.{unknown_rules[0]}", "no trigger or backstop has this id")
     return Policies(
+        explanations={k: {n: " ".join(str(t).split()) for n, t in v.items()} for k, v in explanations.items()},
         directory=directory,
         purposes=purposes,
         consent_texts={k: " ".join(v.split()) for k, v in consent["texts"].items()},
@@ -590,6 +614,10 @@ def check_against_domain(loaded: Policies, domain_path: Path) -> None:
                 path, "respond_first", f"response {trigger.respond_first!r} is not in the domain",
                 rule=trigger.id,
             )
+    missing = sorted(intents - set(loaded.explanations.get("intents", {})))
+    if missing:
+        raise PolicyError(loaded.directory / "explanations.yml", f"intents.{missing[0]}",
+                          "every intent in the domain needs a plain-language description")
     for number, intent in enumerate(loaded.handoff.repeat_ignores_intents):
         if intent not in intents:
             raise PolicyError(path, f"repeat_ignores_intents.{number}", f"intent {intent!r} is not in the domain")

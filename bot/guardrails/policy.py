@@ -64,7 +64,7 @@ FALLBACK_INTENT = "nlu_fallback"
 # (A sensitive-data warning normally takes itself back; if it is still here, it failed.)
 RESUME_AFTER = {
     ACTION_ANSWER_IS_BOT, ACTION_WARN_SENSITIVE, ACTION_RECORD_CONSENT, ACTION_WITHDRAW_CONSENT,
-    ACTION_EXPORT_DATA, ACTION_CANCEL_ERASURE,
+    ACTION_EXPORT_DATA, ACTION_CANCEL_ERASURE, "action_explain_decision",
 }
 # After these actions the bot waits for the customer.
 LISTEN_AFTER = {

@@ -82,6 +82,15 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
 
 
+def stored_events(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The conversation's events as stored (masked), oldest first."""
+    with engine(url).connect() as conn:
+        if not _has_events_table(conn):
+            return []
+        rows = conn.execute(sa.select(events.c.data).where(events.c.sender_id == sender_id).order_by(events.c.id))
+        return [json.loads(row.data or "{}") for row in rows]
+
+
 def export(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
     """Everything stored about the customer, as stored (masked), machine-readable."""
     with engine(url).connect() as conn:

@@ -32,7 +32,7 @@ def test_the_shipped_policies_load() -> None:
     assert loaded.disclosure_version
     assert "AI" in loaded.disclosure_message()
     assert loaded.guardrail_intents == [
-        "opt_out", "ask_is_bot", "withdraw_consent", "request_erasure", "ask_my_data", "request_callback"]
+        "opt_out", "ask_is_bot", "withdraw_consent", "request_erasure", "ask_my_data", "request_callback", "ask_why"]
     assert loaded.trigger("opted_out").priority in {"urgent", "high", "normal"}
     ids = [t.id for t in loaded.handoff.triggers]
     assert len(ids) == len(set(ids))
