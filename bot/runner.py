@@ -64,7 +64,7 @@ def rasa_server_command(current: Settings, model: Path, token: str, shell: bool 
     return [
         _bin("rasa"), "run",
         "--enable-api",
-        "--auth-token", token,
+        f"--auth-token={token}",  # one argument: a token may start with "-"
         "--port", str(current.port),
         "--credentials", "credentials.yml",
         "--cors", "*",

@@ -29,3 +29,16 @@ def test_start_up_refuses_other_tracker_stores(tmp_path: Path, store: str, compl
     with pytest.raises(SystemExit, match=complaint) as stopped:
         verify_tracker_store(settings(), endpoints)
     assert "tracker_store.type" in str(stopped.value)
+
+
+def test_a_token_that_starts_with_a_dash_stays_one_argument(tmp_path) -> None:
+    import argparse
+
+    from bot.config import settings
+    from bot.runner import rasa_server_command
+
+    command = rasa_server_command(settings(), tmp_path / "model.tar.gz", "-starts-with-dash")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--auth-token")
+    known, _ = parser.parse_known_args(command[2:])
+    assert known.auth_token == "-starts-with-dash"
