@@ -198,7 +198,8 @@ def training_export(actor: str = "operator", url: Optional[str] = None) -> List[
     for sender_id in senders:
         if not consent.granted(sender_id, purpose.name, purpose.version, url):
             continue
-        turns = [t for t in export(sender_id, actor="training_export", url=url)["conversation"]]
+        turns = [{"from": "customer" if e.get("event") == "user" else "assistant", "text": e["text"]}
+                 for e in stored_events(sender_id, url) if e.get("event") in ("user", "bot") and e.get("text")]
         conversations.append({"conversation": subject(sender_id), "turns": turns})
     audit(actor, "training_export", None, {"conversations": len(conversations)}, url)
     return conversations
