@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 DECISION_SLOT = "guardrail_decision"
 WHY_INTENT = "ask_why"
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_default"}
-DATA_SLOTS = {"order_number": "the order number you gave", "new_address": "the new address you gave",
+DATA_SLOTS = {"order_number": "your order number", "new_address": "the new address you gave",
               "callback_phone": "the phone number you gave"}
 
 

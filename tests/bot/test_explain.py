@@ -48,7 +48,7 @@ def test_a_fallback_is_explained_as_not_sure_enough() -> None:
 def test_data_used_is_named() -> None:
     events = [user("CND-100001", "inform"), {"event": "slot", "name": "order_number", "value": "CND-100001"},
               action("action_order_status"), user("why?", "ask_why")]
-    assert "the order number you gave" in explain_last(events, EXPLANATIONS)
+    assert "your order number" in explain_last(events, EXPLANATIONS)
     assert "your consent to order lookup by email" in explain_last(events, EXPLANATIONS, ["order_lookup_by_email"])
 
 
