@@ -119,14 +119,22 @@ class ActionRecordConsent(Action):
 
     @staticmethod
     def _look_up(dispatcher: CollectingDispatcher, tracker: Tracker, placeholder: Optional[str]) -> List[Dict[Text, Any]]:
-        texts = policies().consent_texts
-        email = Vault().get(tracker.sender_id, placeholder) if placeholder else None
-        found = orders_for_email(email) if email else []
-        if not found:
-            dispatcher.utter_message(text=texts["lookup_not_found"])
+        number = order_by_email(dispatcher, tracker.sender_id, placeholder)
+        if number is None:
             return []
-        dispatcher.utter_message(text=texts["lookup_found"].format(order_number=found[0].order_number))
-        return [SlotSet("order_number", found[0].order_number)]
+        dispatcher.utter_message(text=policies().consent_texts["lookup_found"].format(order_number=number))
+        return [SlotSet("order_number", number)]
+
+
+def order_by_email(dispatcher: CollectingDispatcher, sender_id: str, placeholder: Optional[str]) -> Optional[str]:
+    """The newest order placed with the e-mail address behind `placeholder` (read from the
+    vault: call only with consent), or None after telling the customer none was found."""
+    email = Vault().get(sender_id, placeholder) if placeholder else None
+    found = orders_for_email(email) if email else []
+    if not found:
+        dispatcher.utter_message(text=policies().consent_texts["lookup_not_found"])
+        return None
+    return found[0].order_number
 
 
 # Words that name what a customer withdraws: data types (pii.yml) and the improvement purpose.

@@ -8,12 +8,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.explain import DECISION_SLOT
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import consent
 from bot.storage.tickets import open_ticket, transcript_from_events
 
-DECISION_SLOT = "guardrail_decision"
 
 
 def _summary(tracker: Tracker, trigger_id: Text, now: dt.datetime, open_now: bool) -> Dict[Text, Any]:

@@ -12,11 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.consent import PENDING, ask, ask_or_go, placeholder_for
+from actions.consent import PENDING, ask, ask_or_go, order_by_email, placeholder_for
 from bot.guardrails.loader import policies
-from bot.pii.vault import Vault
 from bot.storage import consent
-from bot.storage.orders import Order, find_order, normalise_order_number, orders_for_email
+from bot.storage.orders import Order, find_order, normalise_order_number
 
 MESSAGES_FILE = Path(__file__).with_name("orders.yml")
 MESSAGE_KEYS = (
@@ -116,12 +115,8 @@ class ValidateOrderStatusForm(_OrderNumberValidation):
         if not consent.granted(tracker.sender_id, purpose.name, purpose.version):
             # Nothing is looked up yet: the form's next question is the consent question.
             return {PENDING: {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder}}
-        email = Vault().get(tracker.sender_id, placeholder)
-        found = orders_for_email(email) if email else []
-        if not found:
-            dispatcher.utter_message(text=policies().consent_texts["lookup_not_found"])
-            return {}
-        return {"order_number": found[0].order_number}
+        number = order_by_email(dispatcher, tracker.sender_id, placeholder)
+        return {} if number is None else {"order_number": number}
 
 
 class ValidateChangeAddressForm(_OrderNumberValidation):

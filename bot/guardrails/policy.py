@@ -36,6 +36,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.explain import DECISION_SLOT
 from bot.guardrails.handoff_rules import Trigger
 from bot.guardrails.loader import Backstop, Policies, pii_policy, policies
 from bot.guardrails.nlu_backstop import BACKSTOP_KEY
@@ -57,7 +58,7 @@ UTTER_UNAVAILABLE = "utter_assistant_unavailable"
 
 SLOT_DISCLOSURE_VERSION = "disclosure_version"
 SLOT_OPT_OUT = "ai_opt_out"
-SLOT_DECISION = "guardrail_decision"
+SLOT_DECISION = DECISION_SLOT
 FALLBACK_INTENT = "nlu_fallback"
 
 # After these actions the conversation goes back to where it was (the active form, if any).

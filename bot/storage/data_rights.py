@@ -91,17 +91,19 @@ def stored_events(sender_id: str, url: Optional[str] = None) -> List[Dict[str, A
         return [json.loads(row.data or "{}") for row in rows]
 
 
+def _transcript(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """What the customer and the assistant said, as stored (masked)."""
+    return [
+        {"from": "customer" if e.get("event") == "user" else "assistant", "text": e["text"],
+         "timestamp": e.get("timestamp")}
+        for e in stored_events(sender_id, url) if e.get("event") in ("user", "bot") and e.get("text")
+    ]
+
+
 def export(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
     """Everything stored about the customer, as stored (masked), machine-readable."""
+    transcript = _transcript(sender_id, url)
     with engine(url).connect() as conn:
-        transcript: List[Dict[str, Any]] = []
-        if _has_events_table(conn):
-            for row in conn.execute(sa.select(events.c.type_name, events.c.data)
-                                    .where(events.c.sender_id == sender_id).order_by(events.c.id)):
-                data = json.loads(row.data or "{}")
-                if row.type_name in ("user", "bot") and data.get("text"):
-                    transcript.append({"from": "customer" if row.type_name == "user" else "assistant",
-                                       "text": data["text"], "timestamp": data.get("timestamp")})
         tickets = [
             {k: _iso(v) for k, v in dict(r).items()}
             for r in conn.execute(sa.select(handoff_tickets).where(handoff_tickets.c.sender_id == sender_id)).mappings()
@@ -198,8 +200,6 @@ def training_export(actor: str = "operator", url: Optional[str] = None) -> List[
     for sender_id in senders:
         if not consent.granted(sender_id, purpose.name, purpose.version, url):
             continue
-        turns = [{"from": "customer" if e.get("event") == "user" else "assistant", "text": e["text"]}
-                 for e in stored_events(sender_id, url) if e.get("event") in ("user", "bot") and e.get("text")]
-        conversations.append({"conversation": subject(sender_id), "turns": turns})
+        conversations.append({"conversation": subject(sender_id), "turns": _transcript(sender_id, url)})
     audit(actor, "training_export", None, {"conversations": len(conversations)}, url)
     return conversations

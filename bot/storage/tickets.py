@@ -8,10 +8,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from bot.guardrails.handoff_rules import PRIORITY_RANK
 from bot.storage.db import agent_replies, engine, handoff_tickets
 
 TRANSCRIPT_TURNS = 50
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 # A ticket is finished when the agent handed the conversation back to the bot or closed it.
 FINISHED = ("handed_back", "closed")
 
