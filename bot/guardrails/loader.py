@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import jsonschema
+import regex
 import yaml
 
 from bot.config import settings
@@ -301,6 +302,24 @@ SCHEMAS["pii.yml"] = {
             "additionalProperties": {"type": "array", "items": _TEXT},
         },
         "allow_list": {"type": "object", "additionalProperties": _TEXT},
+        "ordinary_words": {
+            "type": "object",
+            "required": ["languages"],
+            "additionalProperties": False,
+            "properties": {
+                "languages": {"type": "array", "items": {"enum": ["en", "nl"]}},
+                "min_frequency": {"type": "integer", "minimum": 1},
+            },
+        },
+        "places": {
+            "type": "object",
+            "required": ["countries"],
+            "additionalProperties": False,
+            "properties": {
+                "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                "min_population": {"type": "integer", "minimum": 0},
+            },
+        },
         "special_categories": {
             "type": "object",
             "propertyNames": {"pattern": "^[A-Z][A-Z_]*$"},
@@ -474,6 +493,10 @@ class PiiPolicy:
     context: Dict[str, Tuple[str, ...]]
     allow_list: Dict[str, re.Pattern]
     special_categories: Dict[str, re.Pattern] = dataclasses.field(default_factory=dict)
+    ordinary_languages: Tuple[str, ...] = ()
+    ordinary_min_frequency: int = 1000
+    place_countries: Tuple[str, ...] = ()
+    place_min_population: int = 5000
 
     @property
     def warn_entities(self) -> List[str]:
@@ -488,8 +511,9 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
     allow = {}
     for name, pattern in raw["allow_list"].items():
         try:
-            allow[name] = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
+            # The regex module: variable-width look-behind ("after a tracking cue").
+            allow[name] = regex.compile(pattern, regex.IGNORECASE)
+        except regex.error as exc:
             raise PolicyError(path, f"allow_list.{name}", f"bad regular expression: {exc}") from exc
     for section in ("context", "special_categories"):
         unknown = sorted(set(raw.get(section, {})) - set(raw["entities"]))
@@ -524,6 +548,10 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
         context={k: tuple(v) for k, v in raw.get("context", {}).items()},
         allow_list=allow,
         special_categories=special,
+        ordinary_languages=tuple(raw.get("ordinary_words", {}).get("languages", ())),
+        ordinary_min_frequency=int(raw.get("ordinary_words", {}).get("min_frequency", 1000)),
+        place_countries=tuple(raw.get("places", {}).get("countries", ())),
+        place_min_population=int(raw.get("places", {}).get("min_population", 5000)),
     )
 
 

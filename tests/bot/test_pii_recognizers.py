@@ -83,8 +83,6 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
 @pytest.mark.parametrize(
     "text",
     [
-        "bsn 123456789",  # fails the eleven-test
-        "iban NL91ABNA0417164301",  # fails mod-97
         "card 4111 1111 1111 1112",  # fails Luhn
         "where is my order CND-100234?",
         "invoice INV-2026-00123 for €49,95 is wrong",
@@ -99,9 +97,18 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
         "I ordered 2 wool throw blankets and 3 mugs",
         "praat ik met een mens?",
         "how long until i'm refunded",
-        "I ordered the Samsung Galaxy S23 and the Nike Air Max 90",
-        "my Dyson V15 Detect broke",
         "I bought a Tommy Hilfiger jacket",
+        "Calvin Klein riem is kapot",
+        "Paul Smith shirt te klein",
+        "Dr. Oetker pizza was koud",
+        "ik wil de Emma mattress retourneren",
+        "order #B-20417 is late",
+        "DPD tracking 09876543210987",
+        "Bezorgen jullie in Capelle aan den IJssel?",
+        "ik ben blij dat het al betaald is",
+        "wil even vragen of het al verzonden is",
+        "it arrives Friday 12 March, in 3 working days",
+        "kan ik betalen met iDEAL of Klarna?",
         "human please",
         "bill",
         "yes please",
@@ -111,6 +118,53 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
 )
 def test_ordinary_and_business_text_is_left_alone(text: str) -> None:
     assert_found(text, [])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Presidio masks these out of the box (a date, an organisation), so Candor does too:
+        # it never masks less than Presidio, even where a checksum fails.
+        ("bsn 123456789", ["123456789"]),  # fails the eleven-test; US passport/bank number to Presidio
+        ("iban NL91ABNA0417164301", ["NL91ABNA0417164301"]),  # fails mod-97; an organisation to spaCy
+        ("my name is Paul Smith", ["Paul Smith"]),  # a name cue beats the brand list
+    ],
+)
+def test_never_less_than_presidio_and_name_cues_beat_the_brand_list(text: str, expected: List[str]) -> None:
+    assert [value for _, value in found(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mail piet dot jansen at gmail dot com", [("EMAIL_ADDRESS", "piet dot jansen at gmail dot com")]),
+        ("name[at]ziggo.nl", [("EMAIL_ADDRESS", "name[at]ziggo.nl")]),
+        ("jan apenstaartje ziggo punt nl", [("EMAIL_ADDRESS", "jan apenstaartje ziggo punt nl")]),
+        ("mail kim @ example.org", [("EMAIL_ADDRESS", "kim @ example.org")]),
+        ("bel me op 06-1234 567o", [("PHONE_NUMBER", "06-1234 567o")]),
+        ("my number is 555-0199-000", [("PHONE_NUMBER", "555-0199-000")]),
+        ("nul zes een twee drie vier vijf zes zeven acht", [("PHONE_NUMBER", "nul zes een twee drie vier vijf zes zeven acht")]),
+        ("They had three: Ana, Ingrid and Joost", [("PERSON", "Ana, Ingrid and Joost")]),
+        ("A.J. van 't Hof", [("PERSON", "A.J. van 't Hof")]),
+        ("groetjes, piet", [("PERSON", "piet")]),
+        ("Best,\nAna", [("PERSON", "Ana")]),
+        ("thx - Joost", [("PERSON", "Joost")]),
+        ("the name should be kathryn hardy", [("PERSON", "kathryn hardy")]),
+        ("pakket tnv Sanne Visser", [("PERSON", "Sanne Visser")]),
+        ("Meir 1 bus 2, 2000 Antwerpen", [("STREET_ADDRESS", "Meir 1 bus 2, 2000 Antwerpen")]),
+        ("deliver to Hauptstraße 17", [("STREET_ADDRESS", "Hauptstraße 17")]),
+        ("postcode 1234 AB 12", [("STREET_ADDRESS", "1234 AB 12")]),
+        ("12/03/1985 is my birthday", [("DATE_OF_BIRTH", "12/03/1985")]),
+        ("i was born in 1998", [("DATE_OF_BIRTH", "1998")]),
+        ("ik ben jarig op 12 maart", [("DATE_OF_BIRTH", "12 maart")]),
+        ("iban EG380019000500000000263180002", [("IBAN_CODE", "EG380019000500000000263180002")]),
+        ("cvv 123", [("CARD_SECURITY_CODE", "123")]),
+        ("passport NW92BD4K1", [("PASSPORT", "NW92BD4K1")]),
+        ("follow me @kim_devries", [("SOCIAL_HANDLE", "@kim_devries")]),
+    ],
+)
+def test_classes_of_misses_seen_on_outside_data(text: str, expected: Expected) -> None:
+    assert_found(text, expected)
 
 
 def test_masking_keeps_business_tokens_next_to_personal_data() -> None:

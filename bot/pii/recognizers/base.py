@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 
 class CandorPatternRecognizer(PatternRecognizer):
@@ -26,3 +26,19 @@ class CandorPatternRecognizer(PatternRecognizer):
             context=context or self.CONTEXT,
             supported_language=supported_language,
         )
+
+
+def finding(recognizer: EntityRecognizer, start: int, end: int, score: float, how: str) -> RecognizerResult:
+    """A RecognizerResult as Presidio's own recognizers build it (with an explanation, which
+    its context enhancer needs), naming how it was found in `recognition_metadata`."""
+    return RecognizerResult(
+        recognizer.supported_entities[0], start, end, score,
+        analysis_explanation=AnalysisExplanation(
+            recognizer=recognizer.name, original_score=score, pattern_name=how,
+        ),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+            "pattern": how,
+        },
+    )

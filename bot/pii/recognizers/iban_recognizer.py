@@ -1,55 +1,42 @@
-"""IBANs as customers type them: compact or in groups of four, upper or lower case (mod-97 checked)."""
+"""IBANs of every country in the current IBAN registry (python-stdnum), as customers type
+them: compact or in groups of four, upper or lower case, with spaces or dashes."""
 from __future__ import annotations
 
 from typing import List, Optional
 
 import regex
-from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import IbanRecognizer
+from stdnum import iban
 
-# Presidio's patterns are case-sensitive on purpose (made case-insensitive they match
-# "is 59..." and swallow the real IBAN after it). Lower-case IBANs get this strict shape.
+from bot.pii.recognizers.base import finding
+
 CANDIDATE = regex.compile(
-    r"(?<![\w])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2,7}(?:[ -]?[a-z0-9]{1,3})?(?![\w])",
-    regex.IGNORECASE,
+    r"(?<![\w])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{1,4}){3,9}(?![\w])", regex.IGNORECASE
 )
 
 
-class CandorIbanRecognizer(IbanRecognizer):
-    """Presidio's IBAN recognizer plus lower-case IBANs, all checked with Presidio's mod-97 validation."""
+class CandorIbanRecognizer(EntityRecognizer):
+    """Country code, check digits and account, validated against the registry (length, format, mod-97)."""
 
-    def analyze(
-        self,
-        text: str,
-        entities: List[str],
-        nlp_artifacts: Optional[NlpArtifacts] = None,
-        regex_flags: Optional[int] = None,
-    ) -> List[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts)
-        for match in CANDIDATE.finditer(text):
+    ENTITY = "IBAN_CODE"
+    CONTEXT = ["iban", "account", "rekening", "bank"]
+
+    def __init__(self, context: Optional[List[str]] = None, supported_language: str = "en") -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="CandorIbanRecognizer",
+                         supported_language=supported_language, context=context or self.CONTEXT)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
+        results = []
+        for match in CANDIDATE.finditer(text, timeout=1.0):
             start, end = match.span()
-            if any(r.start <= start < r.end for r in results):
-                continue
-            # Try the whole candidate, then without its trailing group(s).
+            # Try the whole candidate, then without its trailing group(s): "... 00 please".
             while end - start >= 15:
-                if self.validate_result(text[start:end].upper()):
-                    results.append(
-                        RecognizerResult(
-                            self.supported_entities[0],
-                            start,
-                            end,
-                            EntityRecognizer.MAX_SCORE,
-                            analysis_explanation=PatternRecognizer.build_regex_explanation(
-                                self.name, "lower-case IBAN", CANDIDATE.pattern,
-                                EntityRecognizer.MAX_SCORE, True, CANDIDATE.flags,
-                            ),
-                            recognition_metadata={
-                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                            },
-                        )
-                    )
+                if iban.is_valid(text[start:end]):
+                    results.append(finding(self, start, end, EntityRecognizer.MAX_SCORE, "IBAN registry"))
                     break
                 end = max(text.rfind(" ", start, end), text.rfind("-", start, end))
                 if end <= start:

@@ -1,8 +1,8 @@
-"""Dutch citizen service number (burgerservicenummer, BSN), checked with the eleven-test."""
+"""Dutch citizen service number (burgerservicenummer, BSN), checked with python-stdnum's eleven-test."""
 from __future__ import annotations
 
-
 from presidio_analyzer import Pattern
+from stdnum.nl import bsn
 
 from bot.pii.recognizers.base import CandorPatternRecognizer
 
@@ -18,10 +18,5 @@ class NlBsnRecognizer(CandorPatternRecognizer):
     CONTEXT = ["bsn", "burgerservicenummer", "sofinummer", "citizen service number"]
 
     def validate_result(self, pattern_text: str) -> bool:
-        digits = [int(c) for c in pattern_text if c.isdigit()]
-        if len(digits) == 8:
-            digits = [0] + digits
-        if len(digits) != 9 or not any(digits):
-            return False
-        total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1))) - digits[8]
-        return total % 11 == 0
+        digits = "".join(c for c in pattern_text if c.isdigit())
+        return int(digits or 0) > 0 and bsn.is_valid(digits.zfill(9))
