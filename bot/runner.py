@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO, List
 
+import regex
+
 from bot.config import PROJECT_ROOT, Settings
 
 STOP_GRACE_SECONDS = 15
@@ -105,6 +107,22 @@ def verify_tracker_store(current: Settings, endpoints: Path = PROJECT_ROOT / "en
     store_class(host=config.url, domain=Domain.empty(), **config.kwargs)
 
 
+# What the servers themselves print and is nobody's personal data: loggers, timestamps,
+# process ids, the servers' own addresses, socket.io session ids, request lines, versions.
+LOG_ALLOW = tuple(regex.compile(p) for p in (
+    r"\b(?:rasa|rasa_sdk|sanic|engineio|socketio|bot|actions|asyncio|root|presidio[\w-]*|urllib3|"
+    r"sqlalchemy|apscheduler|tensorflow|absl|aiohttp|spacy|matplotlib|jax|h5py|numexpr|pika|"
+    r"aio_pika|websockets|httpx|multipart|py\.warnings)(?:\.[A-Za-z_]\w*)*\b",
+    r"\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?: ?[+-]\d{2}:?\d{2})?\]?",
+    r"\[\d{1,7}\]",
+    r"(?:https?://)?(?:0\.0\.0\.0|127(?:\.\d{1,3}){3}|localhost|\[?::1?\]?)(?::\d{1,5})?(?:/[\w/.-]*)?",
+    r"\b[0-9a-f]{16,64}\b|\b[A-Za-z0-9_-]{20}\b(?=['\"]?[,}\s])",
+    r"\b(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD) /[\w/.?=&%{}-]*(?: HTTP/[\d.]+)?(?: \d{3}(?: \d+)?)?",
+    r"\bv\d+\.\d+\.\d+\b|(?<![\d.])\d+\.\d+\.\d+(?![.\d])",
+    r"\bTask(?:-\d+)?\b|\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b",
+))
+
+
 def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
     """Copy a child's output line by line through the PII masker into the log and terminal."""
     from bot.pii.engine import engine
@@ -115,7 +133,7 @@ def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
         for raw in iter(source.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             try:
-                line = pii.mask(line).text
+                line = pii.mask(line, allow=LOG_ALLOW).text
             except Exception:  # noqa: BLE001 - never print what could not be checked
                 line = "[log line withheld: personal data could not be checked]"
             for target in targets:

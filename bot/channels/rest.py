@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
@@ -24,12 +25,40 @@ from bot.storage.tickets import take_held_replies
 logger = logging.getLogger(__name__)
 
 
+MAX_METADATA_DEPTH = 5
+MAX_METADATA_ITEMS = 100
+
+
+def metadata_problem(metadata: Any) -> Optional[str]:
+    """Why a client's `metadata` is refused, or None: an object, at most five levels deep
+    and a hundred entries (it is masked and stored with the conversation)."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "'metadata' must be a JSON object"
+    items, stack = 0, [(metadata, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_METADATA_DEPTH:
+            return f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep"
+        children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+        items += len(children)
+        if items > MAX_METADATA_ITEMS:
+            return f"'metadata' has more than {MAX_METADATA_ITEMS} entries"
+        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return None
+
+
 class CandorRestInput(RestInput):
     """Rasa's REST channel that also delivers waiting human replies."""
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        # The channel is who received the message, not something a client can claim.
+        return self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_agent: Dict[str, Any] = {}
@@ -44,8 +73,19 @@ class CandorRestInput(RestInput):
         blueprint = super().blueprint(with_human_replies)
 
         @blueprint.middleware("request")
-        async def remember_agent(request: Request) -> None:
+        async def remember_agent(request: Request) -> Optional[HTTPResponse]:
             rasa_agent.setdefault("agent", getattr(request.app.ctx, "agent", None))
+            if request.method == "POST" and request.path.rstrip("/").endswith("/webhook"):
+                try:
+                    body = request.json
+                except Exception:  # noqa: BLE001 - Sanic raises several kinds for bad JSON
+                    return response.json({"error": "the body must be JSON"}, status=400)
+                if not isinstance(body, dict):
+                    return response.json({"error": "the body must be a JSON object"}, status=400)
+                problem = metadata_problem(body.get("metadata"))
+                if problem:
+                    return response.json({"error": problem}, status=400)
+            return None
 
         return blueprint
 

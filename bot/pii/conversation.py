@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -25,6 +26,18 @@ STRUCTURAL_KEYS = frozenset(
 # these are codes and ids, not content. agent_id is an operator-chosen staff id
 # (agents.yml), kept so that every human reply can be accounted for.
 CANDOR_METADATA_KEYS = frozenset("from kind agent_id ticket_id rule reason priority office_hours".split())
+# What a client sends as metadata is data: keys and values are masked, whatever their name.
+CLIENT_DATA_KEYS = frozenset({"metadata"})
+# Rasa's own input channels; any other `input_channel` value came from a client.
+KNOWN_CHANNELS = frozenset({"rest", "socketio", "agent_desk", "cmdline", "callback", "rasa", "inspector"})
+MAX_DEPTH = 8
+TOO_DEEP = "[withheld: nested too deeply]"
+
+
+def _operator(rules: Dict[str, Any], entity_type: str) -> str:
+    """The pii.yml operator of a type; a type Presidio found that pii.yml does not list is masked."""
+    rule = rules.get(entity_type)
+    return rule.operator if rule is not None else "mask"
 
 
 class ConversationMasker:
@@ -49,20 +62,24 @@ class ConversationMasker:
     def _persist(self, masked: Masked) -> None:
         """Store new placeholders (as keyed hashes) and vault the originals a purpose needs."""
         added, self.placeholders.added = self.placeholders.added, {}
+        rules = self.engine.policy.entities
         if added:
             with db_engine(self.url).begin() as conn:
                 conn.execute(
                     pii_placeholders.insert(),
                     [
+                        # A `drop` value (card, IBAN, BSN, special categories) leaves no digest
+                        # behind, not even a keyed one that could be tested against guesses:
+                        # the row only keeps the placeholder's number taken.
                         {"sender_id": self.sender_id, "entity_type": kind,
-                         "value_digest": value_digest, "placeholder": placeholder}
+                         "value_digest": f"dropped:{secrets.token_hex(16)}" if _operator(rules, kind) == "drop" else value_digest,
+                         "placeholder": placeholder}
                         for (kind, value_digest), placeholder in added.items()
                     ],
                 )
-        rules = self.engine.policy.entities
         vault = None
         for finding, placeholder in zip(masked.findings, masked.placeholders):
-            if rules[finding.entity_type].operator == "vault":
+            if _operator(rules, finding.entity_type) == "vault":
                 vault = vault or Vault(self.url)
                 vault.put(self.sender_id, placeholder, finding.entity_type, finding.text)
 
@@ -111,17 +128,43 @@ class ConversationMasker:
         self._cache[text] = masked
         return masked
 
-    def mask_value(self, value: Any, key: str = "") -> Any:
-        """Every string inside `value` masked, except structural keys."""
+    def mask_value(self, value: Any, key: str = "", depth: int = 0) -> Any:
+        """Every string inside `value` masked, except structural keys of Rasa's own events."""
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
         if isinstance(value, str):
+            if key == "input_channel":
+                return value if value in KNOWN_CHANNELS else self.mask_text(value).text
             return value if key in STRUCTURAL_KEYS else self.mask_text(value).text
         if isinstance(value, dict):
             if key == "candor":
                 return {k: v if k in CANDOR_METADATA_KEYS and isinstance(v, (str, bool, int))
-                        else self.mask_value(v, k) for k, v in value.items()}
-            return {k: self.mask_value(v, k) for k, v in value.items()}
+                        else self.mask_client_data(v, depth + 1) for k, v in value.items()}
+            return {k: self.mask_client_data(v, depth + 1) if k in CLIENT_DATA_KEYS
+                    else self.mask_value(v, k, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.mask_value(v, key) for v in value]
+            return [self.mask_value(v, key, depth + 1) for v in value]
+        return value
+
+    def mask_client_data(self, value: Any, depth: int = 0) -> Any:
+        """Metadata a client sent: every key and value is data (a phone number may be an
+        int, a name may be a key); Candor's own `candor` codes keep their shape."""
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        if isinstance(value, dict):
+            return {
+                (k if k == "candor" or not isinstance(k, str) else self.mask_text(k).text):
+                    self.mask_value(v, "candor", depth + 1) if k == "candor" and isinstance(v, dict)
+                    else self.mask_client_data(v, depth + 1)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.mask_client_data(v, depth + 1) for v in value]
+        if isinstance(value, str):
+            return self.mask_text(value).text
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(abs(int(value)))) >= 6:
+            masked = self.mask_text(str(value)).text
+            return value if masked == str(value) else masked
         return value
 
     def mask_event(self, event: Dict[str, Any]) -> Dict[str, Any]:

@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import tldextract
 from presidio_analyzer import AnalyzerEngine, Pattern, RecognizerRegistry, RecognizerResult
@@ -264,21 +264,32 @@ class PiiEngine:
                     return True
         return False
 
-    def _allowed(self, text: str) -> List[Tuple[int, int]]:
-        spans = [m.span() for p in self.policy.allow_list.values() for m in p.finditer(text)]
+    def _allowed(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int]]:
+        patterns = list(self.policy.allow_list.values()) + list(extra)
+        spans = [m.span() for p in patterns for m in p.finditer(text)]
         return spans + [m.span() for m in PLACEHOLDER.finditer(text)]
 
     def _rule(self, entity_type: str):
         return self.policy.entities.get(entity_type)
 
     # ---- analysis -----------------------------------------------------------------------
-    def analyze(self, text: str) -> List[Finding]:
+    def exempt_spans(self, text: str) -> List[Tuple[int, int]]:
+        """What `policies/pii.yml` keeps raw in `text`: business tokens of the allow-list, and
+        findings it judges ordinary words or place names (for the "never less than
+        Presidio" check: everything else Presidio finds must be masked)."""
+        dropped: List[Tuple[int, int]] = []
+        self.analyze(text, dropped=dropped)
+        return self._allowed(text) + dropped
+
+    def analyze(self, text: str, dropped: Optional[List[Tuple[int, int]]] = None,
+                allow: Sequence[Any] = ()) -> List[Finding]:
         """Personal data in `text`: Presidio's findings and Candor's, outside business tokens, no overlaps."""
         if not text or not text.strip():
             return []
+        dropped = dropped if dropped is not None else []
         language = self.policy.language
         artifacts = self.nlp_engine.process_text(text, language)
-        allowed = self._allowed(text)
+        allowed = self._allowed(text, allow)
         # Candor's findings first: on a tie (same span) the more specific type names it
         # ("NL_BSN" rather than Presidio's "US_SSN" for a BSN).
         candidates: List[Finding] = []
@@ -289,12 +300,13 @@ class PiiEngine:
             rule = self._rule(result.entity_type)
             if rule is None or result.score < rule.threshold:
                 continue
-            candidates += self._keep(text, result, allowed, baseline=False)
+            candidates += self._keep(text, result, allowed, False, dropped)
         for result in self.baseline.analyze(text=text, language=language, nlp_artifacts=artifacts):
-            candidates += self._keep(text, result, allowed, baseline=True)
+            candidates += self._keep(text, result, allowed, True, dropped)
         return _merge(text, candidates, frozenset(self.policy.special_categories))
 
-    def _keep(self, text: str, result: RecognizerResult, allowed, baseline: bool) -> List[Finding]:
+    def _keep(self, text: str, result: RecognizerResult, allowed, baseline: bool,
+              dropped: List[Tuple[int, int]]) -> List[Finding]:
         """The pieces of one finding that are personal data."""
         entity = result.entity_type
         rule = self._rule(entity)
@@ -321,21 +333,24 @@ class PiiEngine:
             start += piece.index(stripped)
             end = start + len(stripped)
             if cut and entity in WORDY_TYPES and self._ordinary(text, start, end, leftover=True):
+                dropped.append((start, end))
                 continue  # "Calvin Klein riem kapot", "Dr. Oetker pizza": the product
             if pattern not in NAME_CUES and pattern != "strong cue":
                 if entity in NER_TYPES and self._in_place(text, start, end):
+                    dropped.append((start, end))
                     continue  # "Capelle aan den IJssel": a delivery area
                 if entity in WORDY_TYPES and self._ordinary(text, start, end):
+                    dropped.append((start, end))
                     continue  # "ik ben blij", "al betaald", "im waiting"
             if entity == "PERSON" and baseline and text[start:end].islower():
                 end = _with_surname(text, end, allowed)
             kept.append(Finding(entity, start, end, result.score, text[start:end]))
         return kept
 
-    def mask(self, text: str, placeholders: Optional[Placeholders] = None) -> Masked:
+    def mask(self, text: str, placeholders: Optional[Placeholders] = None, allow: Sequence[Any] = ()) -> Masked:
         """`text` with every finding replaced by its conversation placeholder (Presidio operators)."""
         placeholders = placeholders if placeholders is not None else Placeholders()
-        findings = self.analyze(text)
+        findings = self.analyze(text, allow=allow)
         if not findings:
             return Masked(text, [], [])
         # Numbered in order of appearance, before Presidio calls the operators (it also

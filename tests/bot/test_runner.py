@@ -42,3 +42,32 @@ def test_a_token_that_starts_with_a_dash_stays_one_argument(tmp_path) -> None:
     parser.add_argument("--auth-token")
     known, _ = parser.parse_known_args(command[2:])
     assert known.auth_token == "-starts-with-dash"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-11-28 01:53:10 INFO     root  - Starting Rasa server on http://0.0.0.0:5005",
+        "Task exception was never retrieved",
+        "2026-11-28 01:53:12 DEBUG    engineio.server  - 4f1c2a9e8b7d6c5e: Sending packet OPEN data {'sid': '4f1c2a9e8b7d6c5e'}",
+        "[2026-11-28 01:53:12 +0000] [1234] [INFO] Sanic v22.12.0 goin fast @ http://127.0.0.1:5055",
+        "2026-11-28 01:53:12 INFO     sanic.access  - 127.0.0.1:52144 POST /webhooks/rest/webhook 200 1234",
+    ],
+)
+def test_the_log_masker_leaves_the_servers_own_words_alone(line: str) -> None:
+    from bot.pii.engine import engine
+    from bot.runner import LOG_ALLOW
+
+    assert engine().mask(line, allow=LOG_ALLOW).text == line
+
+
+def test_the_log_masker_still_masks_what_customers_wrote() -> None:
+    from bot.pii.engine import engine
+    from bot.runner import LOG_ALLOW
+
+    line = ("2026-11-28 01:53:12 DEBUG    rasa.core.processor  - Received user message "
+            "'my name is Jan de Vries, mail jan.devries@example.com, from 81.23.45.67'")
+    masked = engine().mask(line, allow=LOG_ALLOW).text
+    for value in ("Jan de Vries", "jan.devries@example.com", "81.23.45.67"):
+        assert value not in masked
+    assert masked.startswith("2026-11-28 01:53:12 DEBUG    rasa.core.processor  - Received user message")
