@@ -26,8 +26,9 @@ STRUCTURAL_KEYS = frozenset(
 # these are codes and ids, not content. agent_id is an operator-chosen staff id
 # (agents.yml), kept so that every human reply can be accounted for.
 CANDOR_METADATA_KEYS = frozenset("from kind agent_id ticket_id rule reason priority office_hours".split())
-# What a client sends as metadata is data: keys and values are masked, whatever their name.
-CLIENT_DATA_KEYS = frozenset({"metadata"})
+# A key that is a plain identifier ("utter_action", "locale") is structure; any other key
+# of client metadata ("Jan Jansen", "jan@example.com") is masked like a value.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 # Rasa's own input channels; any other `input_channel` value came from a client.
 KNOWN_CHANNELS = frozenset({"rest", "socketio", "agent_desk", "cmdline", "callback", "rasa", "inspector"})
 MAX_DEPTH = 8
@@ -128,8 +129,9 @@ class ConversationMasker:
         self._cache[text] = masked
         return masked
 
-    def mask_value(self, value: Any, key: str = "", depth: int = 0) -> Any:
-        """Every string inside `value` masked, except structural keys of Rasa's own events."""
+    def mask_value(self, value: Any, key: str = "", depth: int = 0, client: bool = False) -> Any:
+        """Every string inside `value` masked, except structural keys of Rasa's own events.
+        With `client` (a customer's message), every `metadata` inside is the client's data."""
         if depth > MAX_DEPTH:
             return TOO_DEEP
         if isinstance(value, str):
@@ -140,10 +142,10 @@ class ConversationMasker:
             if key == "candor":
                 return {k: v if k in CANDOR_METADATA_KEYS and isinstance(v, (str, bool, int))
                         else self.mask_client_data(v, depth + 1) for k, v in value.items()}
-            return {k: self.mask_client_data(v, depth + 1) if k in CLIENT_DATA_KEYS
-                    else self.mask_value(v, k, depth + 1) for k, v in value.items()}
+            return {k: self.mask_client_data(v, depth + 1) if client and k == "metadata"
+                    else self.mask_value(v, k, depth + 1, client) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.mask_value(v, key, depth + 1) for v in value]
+            return [self.mask_value(v, key, depth + 1, client) for v in value]
         return value
 
     def mask_client_data(self, value: Any, depth: int = 0) -> Any:
@@ -153,7 +155,7 @@ class ConversationMasker:
             return TOO_DEEP
         if isinstance(value, dict):
             return {
-                (k if k == "candor" or not isinstance(k, str) else self.mask_text(k).text):
+                (k if not isinstance(k, str) or IDENTIFIER.fullmatch(k) else self.mask_text(k).text):
                     self.mask_value(v, "candor", depth + 1) if k == "candor" and isinstance(v, dict)
                     else self.mask_client_data(v, depth + 1)
                 for k, v in value.items()
@@ -169,7 +171,8 @@ class ConversationMasker:
 
     def mask_event(self, event: Dict[str, Any]) -> Dict[str, Any]:
         """A tracker event (as a dict) with user text, parse data, slots, bot text and metadata masked."""
-        masked = self.mask_value(event)
+        # What a client sent along with its message is data, whatever the keys are called.
+        masked = self.mask_value(event, client=event.get("event") == "user")
         if event.get("event") == "user" and isinstance(event.get("text"), str):
             text = self.mask_text(event["text"])
             parse_data = masked.get("parse_data") or {}

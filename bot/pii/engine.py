@@ -52,6 +52,7 @@ WORDY_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
 # Names given after a cue like "my name is" beat the brand and place lists: a customer
 # called Paul Smith is not a shirt.
 NAME_CUES = frozenset({"name cue"})
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
 PARTICLE_BEFORE = re.compile(r"(?:\b(?:van|de|der|den|ter|ten|te|het|la|le|el|al|bin|ibn|von|da|di|du|dos|del|mac|mc)|'t|d')\s*$", re.IGNORECASE)
 
@@ -332,6 +333,9 @@ class PiiEngine:
                 continue
             start += piece.index(stripped)
             end = start + len(stripped)
+            if entity in NER_TYPES and IDENTIFIER.fullmatch(text[start:end]):
+                dropped.append((start, end))
+                continue  # "utter_greet", "labels_to_ignore": a name in code, not a person or place
             if cut and entity in WORDY_TYPES and self._ordinary(text, start, end, leftover=True):
                 dropped.append((start, end))
                 continue  # "Calvin Klein riem kapot", "Dr. Oetker pizza": the product

@@ -9,24 +9,27 @@ a handoff to a human.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.pii.conversation import WITHHELD
-from bot.pii.engine import Placeholders, engine
+from bot.pii import words
+from bot.pii.engine import PLACEHOLDER, Placeholders, engine
 
 logger = logging.getLogger(__name__)
 FAILED_KEY = "pii_masking_failed"
 # The original text, for later components of this one parse only (never in parse output).
 UNMASKED_KEY = "text_unmasked"
 EXTRACTOR = "PiiMasker"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 def entity_name(entity_type: str) -> str:
@@ -85,4 +88,48 @@ class PiiMasker(GraphComponent):
                     }
                 )
             message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+
+# Words the classifier can know: letters only, placeholders taken out first.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+UNSURE = 0.7
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class MaskedGibberishFallback(GraphComponent):
+    """A message of placeholders and words of no language ("blorp <PERSON_1>") is not
+    understood, however the classifier leans: the placeholder alone must not carry it to
+    an intent (spaCy, and so Presidio, takes much gibberish for a name)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MaskedGibberishFallback":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = message.get(INTENT) or {}
+            if not PLACEHOLDER.search(text) or intent.get("name") == FALLBACK_INTENT:
+                continue
+            rest = _WORD.findall(PLACEHOLDER.sub(" ", text))
+            if not rest or any(words.is_common_word(w) or w.lower() in words.stop_words() for w in rest):
+                continue
+            if (intent.get("confidence") or 0.0) >= UNSURE:
+                continue
+            fallback = {"name": FALLBACK_INTENT, "confidence": UNSURE}
+            message.set(INTENT, fallback, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+            message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
         return messages

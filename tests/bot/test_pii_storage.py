@@ -207,3 +207,32 @@ def test_dropped_values_leave_no_digest_behind(canary, data_dir) -> None:
     assert rows["EMAIL_ADDRESS"] == digest("EMAIL_ADDRESS", canary["email"])  # kept: the same e-mail keeps its number
     # The next card in this conversation still gets a number of its own.
     assert ConversationMasker("conv-d").mask_text("card 5555 5555 5555 4444").text == "card <CREDIT_CARD_2>"
+
+
+def test_the_bots_own_metadata_keeps_its_shape(data_dir) -> None:
+    """Actions nest Candor's codes under "metadata"; the guardrail policy reads them back."""
+    metadata = {"metadata": {"candor": {"kind": "consent_request", "rule": "order_lookup_by_email"}},
+                "utter_action": "utter_ask_consent"}
+    masked = ConversationMasker("conv-b").mask_event(BotUttered("Is that OK?", metadata=metadata).as_dict())
+    assert masked["metadata"] == metadata
+
+
+@pytest.mark.parametrize(
+    "text, confidence, expected",
+    [
+        ("blorp <PERSON_1>", 0.46, "nlu_fallback"),  # gibberish and a "name": not understood
+        ("hi, this is <PERSON_1>", 0.46, "greet"),  # real words: the classifier decides
+        ("<PHONE_NUMBER_1>", 0.46, "greet"),  # only data (answering a form): the classifier decides
+        ("blorp <PERSON_1>", 0.95, "greet"),  # the classifier is sure
+        ("blorp zzkk", 0.46, "greet"),  # no placeholder: the FallbackClassifier's business
+    ],
+)
+def test_placeholders_with_gibberish_are_not_understood(text: str, confidence: float, expected: str) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.pii.nlu_masker import MaskedGibberishFallback
+
+    message = Message(data={"text": text, "intent": {"name": "greet", "confidence": confidence},
+                            "intent_ranking": [{"name": "greet", "confidence": confidence}]})
+    MaskedGibberishFallback().process([message])
+    assert message.get("intent")["name"] == expected
