@@ -27,10 +27,12 @@ from presidio_anonymizer.entities import OperatorConfig
 from bot.guardrails.loader import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers import (
+    AddressBlockRecognizer,
     CandorIbanRecognizer,
     CandorIpRecognizer,
     CardSecurityCodeRecognizer,
     DateOfBirthRecognizer,
+    LocationRecognizer,
     NlBsnRecognizer,
     ObfuscatedEmailRecognizer,
     PassportRecognizer,
@@ -41,7 +43,9 @@ from bot.pii.recognizers import (
     StreetAddressRecognizer,
 )
 
-PHONE_REGIONS = ("NL", "BE", "DE", "GB", "US", "FR")
+# Presidio's own phone recognizer (in the baseline) covers US, UK, DE, FE, IL, IN, CA, BR;
+# Candor adds the shop's other markets.
+PHONE_REGIONS = ("NL", "BE", "FR")
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
@@ -213,6 +217,8 @@ class PiiEngine:
             CandorIpRecognizer(),
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
+            AddressBlockRecognizer(),
+            LocationRecognizer(language, excluded=words.place_names(policy.place_countries, policy.place_min_population)),
             DateOfBirthRecognizer(),
             *(SpecialCategoryRecognizer(entity, pattern, language)
               for entity, pattern in policy.special_categories.items()),
@@ -289,7 +295,12 @@ class PiiEngine:
             return []
         dropped = dropped if dropped is not None else []
         language = self.policy.language
-        artifacts = self.nlp_engine.process_text(text, language)
+        # Some clients send line breaks as a backslash and an "n" ("Name:\\nAddress:"):
+        # analyse them as the line breaks they are. Same length, so every offset holds.
+        original, text = text, text.replace("\\n", " \n")
+        # One spaCy pass, on the text as typed (Presidio's own recognizers must see what
+        # vanilla sees); the offsets hold for the normalised text too.
+        artifacts = self.nlp_engine.process_text(original, language)
         allowed = self._allowed(text, allow)
         # Candor's findings first: on a tie (same span) the more specific type names it
         # ("NL_BSN" rather than Presidio's "US_SSN" for a BSN).
@@ -302,9 +313,13 @@ class PiiEngine:
             if rule is None or result.score < rule.threshold:
                 continue
             candidates += self._keep(text, result, allowed, False, dropped)
-        for result in self.baseline.analyze(text=text, language=language, nlp_artifacts=artifacts):
-            candidates += self._keep(text, result, allowed, True, dropped)
-        return _merge(text, candidates, frozenset(self.policy.special_categories))
+        # Presidio's own recognizers see the text exactly as vanilla Presidio would.
+        if original != text:
+            allowed = self._allowed(original, allow)
+        for result in self.baseline.analyze(text=original, language=language, nlp_artifacts=artifacts):
+            candidates += self._keep(original, result, allowed, True, dropped)
+        found = _merge(text, candidates, frozenset(self.policy.special_categories))
+        return [Finding(f.entity_type, f.start, f.end, f.score, original[f.start:f.end]) for f in found]
 
     def _keep(self, text: str, result: RecognizerResult, allowed, baseline: bool,
               dropped: List[Tuple[int, int]]) -> List[Finding]:

@@ -20,6 +20,13 @@ PRODUCTS = ["Emma mattress", "Billy bookcase", "Oak side table", "Linen bedding 
             "Victoria glass vase", "Nova reading chair"]
 
 
+# Brands named after people (pii.yml allow_list.brand), and Dutch and Belgian places.
+BRANDS = ["Calvin Klein", "Paul Smith", "Tommy Hilfiger", "Ralph Lauren", "Dr. Oetker", "Hugo Boss",
+          "Michael Kors", "Ted Baker", "Fred Perry", "Douwe Egberts"]
+PLACES = ["Capelle aan den IJssel", "Rotterdam", "Den Haag", "'s-Hertogenbosch", "Antwerpen", "Bergen op Zoom",
+          "Alphen aan den Rijn", "Zaandam", "Gent", "Hoofddorp", "Amersfoort", "Nieuwegein"]
+
+
 @dataclass
 class Sample:
     text: str = ""
@@ -105,7 +112,8 @@ class Generator:
     # ---- business tokens -----------------------------------------------------------------
     def business(self) -> Tuple[str, str]:
         r, d = self.rng, lambda n: "".join(self.rng.choice(string.digits) for _ in range(n))
-        kind = r.choice(["order", "invoice", "tracking", "price", "date", "product"])
+        kind = r.choice(["order", "invoice", "tracking", "price", "date", "product", "brand", "other_order",
+                         "carrier_code", "place", "delivery", "payment", "ordinary", "time"])
         value = {
             "order": lambda: r.choice([f"CND-{d(6)}", f"cnd{d(6)}", f"CND {d(6)}"]),
             "invoice": lambda: f"INV-{r.randint(2024, 2026)}-{d(5)}",
@@ -118,6 +126,17 @@ class Generator:
                                       f"{r.randint(1, 28)} march", f"march {r.randint(1, 28)}",
                                       f"{r.randint(1, 28)}/{r.randint(1, 12)}/2026", "next tuesday"]),
             "product": lambda: r.choice(PRODUCTS),
+            "brand": lambda: r.choice(BRANDS) + r.choice([" riem", " shirt", " pizza", " jas", " sneakers", " perfume", " bag", ""]),
+            "other_order": lambda: r.choice([f"#B-{d(5)}", f"#{d(6)}", f"#AB{d(6)}", f"B-{d(5)}"]),
+            "carrier_code": lambda: r.choice([f"DPD tracking {d(14)}", f"GLS parcel {d(12)}", f"zendingnummer {d(14)}"]),
+            "place": lambda: r.choice(PLACES),
+            "delivery": lambda: r.choice(["tomorrow morning", "morgen", "volgende week dinsdag", "3 werkdagen",
+                                          "within 2 business days", "friday", "zaterdag", "over twee weken",
+                                          "vandaag", "next week", "deze week", "in 5 working days"]),
+            "payment": lambda: r.choice(["iDEAL", "Klarna", "PayPal", "Riverty", "Bancontact", "Apple Pay", "PostNL", "DHL"]),
+            "ordinary": lambda: r.choice(["ik ben blij", "wil even vragen", "het is al betaald", "dank je wel",
+                                          "graag gedaan", "geen probleem", "ik wacht nog", "im waiting", "all good"]),
+            "time": lambda: r.choice(["14:00", "10 am", "9.30 uur", "tussen 18:00 en 21:00", "before noon"]),
         }[kind]()
         return kind, value
 
@@ -185,7 +204,9 @@ class Generator:
             if index:
                 sample.add(self.rng.choice([", ", " and ", ". ", " - "]))
             kind, value = self.business()
-            sample.add(self.rng.choice(["", "the ", "order ", "ref ", "for "]) if kind != "order" else "")
+            sample.add(self.rng.choice(["", "the ", "order ", "ref ", "for ", "de "]) if kind in ("order", "invoice", "tracking", "product", "price") and kind != "order" else
+                       {"place": "bezorgen jullie in ", "delivery": "", "payment": "betalen met ", "brand": "", "ordinary": "",
+                        "time": "om ", "other_order": "order ", "carrier_code": "", "date": "on "}.get(kind, ""))
             sample.add(value, kind, business=True)
         return sample
 

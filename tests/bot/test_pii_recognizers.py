@@ -65,7 +65,7 @@ def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
         ("my phone is 0031 6 12345678", [("PHONE_NUMBER", "0031 6 12345678")]),
         ("ip 2001:db8::1", [("IP_ADDRESS", "2001:db8::1")]),
         ("Kerkstraat 12\n1234 AB Amsterdam", [("STREET_ADDRESS", "Kerkstraat 12\n1234 AB Amsterdam")]),
-        ("i live on kerkstraat 12 in amsterdam", [("STREET_ADDRESS", "kerkstraat 12")]),
+        ("i live on kerkstraat 12 in amsterdam", [("STREET_ADDRESS", "kerkstraat 12 in amsterdam")]),  # the rest of the sentence after a cue
         ("deliver to 221B Baker Street please", [("STREET_ADDRESS", "221B Baker Street")]),
         ("Hoofdweg 1-A 9876 ZX Groningen", [("STREET_ADDRESS", "Hoofdweg 1-A 9876 ZX Groningen")]),
         ("i was born on 12-03-1985", [("DATE_OF_BIRTH", "12-03-1985")]),

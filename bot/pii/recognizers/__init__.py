@@ -1,8 +1,10 @@
 """Candor's own Presidio recognizers, one per file."""
+from bot.pii.recognizers.address_block_recognizer import AddressBlockRecognizer
 from bot.pii.recognizers.card_security_code_recognizer import CardSecurityCodeRecognizer
 from bot.pii.recognizers.date_of_birth_recognizer import DateOfBirthRecognizer
 from bot.pii.recognizers.iban_recognizer import CandorIbanRecognizer
 from bot.pii.recognizers.ip_recognizer import CandorIpRecognizer
+from bot.pii.recognizers.location_recognizer import LocationRecognizer
 from bot.pii.recognizers.nl_bsn_recognizer import NlBsnRecognizer
 from bot.pii.recognizers.obfuscated_email_recognizer import ObfuscatedEmailRecognizer
 from bot.pii.recognizers.passport_recognizer import PassportRecognizer
@@ -13,8 +15,9 @@ from bot.pii.recognizers.special_category_recognizer import SpecialCategoryRecog
 from bot.pii.recognizers.street_address_recognizer import StreetAddressRecognizer
 
 __all__ = [
+    "AddressBlockRecognizer",
     "CandorIbanRecognizer", "CandorIpRecognizer", "CardSecurityCodeRecognizer",
-    "DateOfBirthRecognizer", "NlBsnRecognizer", "ObfuscatedEmailRecognizer",
+    "DateOfBirthRecognizer", "LocationRecognizer", "NlBsnRecognizer", "ObfuscatedEmailRecognizer",
     "PassportRecognizer", "PersonCueRecognizer", "PhoneCueRecognizer",
     "SocialHandleRecognizer", "SpecialCategoryRecognizer", "StreetAddressRecognizer",
 ]

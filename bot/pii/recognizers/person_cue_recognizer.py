@@ -19,6 +19,7 @@ from bot.pii.recognizers.base import CandorPatternRecognizer
 from bot.pii.words import (
     PARTICLES,
     is_calendar_word,
+    is_common_word,
     is_frequent_word,
     is_known_first_name,
     looks_like_first_name,
@@ -49,7 +50,7 @@ SIGN_OFF = (
     r"gr|grtz|grts|groetjes van|liefs|doei|dank|bedankt|dankjewel|vr gr"
 )
 WEAK = (
-    r"this is|it's|its|it is|i'm|im|i am|ik ben|hier is|dit is|u spreekt met|je spreekt met|"
+    r"hi|hello|hey|hiya|dear|beste|hoi|hallo|goedemorgen|goedemiddag|goedenavond|this is|it's|its|it is|i'm|im|i am|ik ben|hier is|dit is|u spreekt met|je spreekt met|"
     r"should be|moet zijn|signed|ondertekend|"
     # "met jan de vries" (a Dutch call or message opening).
     r"^\W*met|"
@@ -63,9 +64,16 @@ WEAK = (
 )
 FULL_NAME_PATTERN = (
     r"(?-i:\b(?:(?:\p{Lu}\.){1,3}|\p{Lu}[\p{Ll}\p{Lu}'\u2019-]+)"
+    # middle initials: "Christina N Lauritsen", "Villads N. Steffensen"
+    r"(?:[ \t]+\p{Lu}\.?(?=[ \t]))*"
     r"(?:[ \t]+(?:(?:\p{Ll}{1,3}|'t|d')[ \t]+){0,3}(?:\p{Lu}\.)*(?:[dD]['\u2019])?\p{Lu}[\p{Ll}'\u2019-]+){1,3})"
 )
 FULL_NAME = regex.compile(FULL_NAME_PATTERN)
+PERSON_VERBS = (
+    r"is|was|had|has|have|said|says|shouted|spent|began|begins|and|will|would|can|could|told|asked|"
+    r"wants|wanted|lives|lived|works|worked|called|calls|wrote|writes|from|of|met|gave|took|"
+    r"heeft|zei|zegt|woont|werkt|belde|schreef|en|van|uit|is"
+)
 
 
 class PersonCueRecognizer(CandorPatternRecognizer):
@@ -81,13 +89,20 @@ class PersonCueRecognizer(CandorPatternRecognizer):
         # No cue, but written as a full name: "Can Erkan Tevetoğlu pick it up?"
         # A whole message that is just a name ("kathryn hardy"), e.g. answering a question.
         # Scored low so that a name found by a cue inside it is not dropped as a duplicate.
-        Pattern("bare name", rf"^\W*{NAME_WORDS}\W*$", 0.55),
+        Pattern("bare name", rf"(?<=^\W*){NAME_WORDS}(?=\W*$)", 0.55),
         # Case-sensitive on purpose ((?-i:...)): Presidio matches case-insensitively.
         Pattern("full name", FULL_NAME_PATTERN, 0.5),
         # Names in a list: "They had three: Ana, Ingrid and Joost".
         Pattern("name list", rf"(?-i:\b{CAPITAL_TOKEN}(?:,[ \t]*{CAPITAL_TOKEN})+,?[ \t]+(?:and|en|&|or|of|und|et)[ \t]+{CAPITAL_TOKEN})", 0.6),
         # One capitalised first name inside a sentence: "Why is Liisa so impulsive?"
         Pattern("first name", rf"(?<=[\p{{Ll}}\d,;][ \t]+){CAPITAL_TOKEN}", 0.5),
+        # A name that starts a sentence or a line and does what people do: "Emil shouted
+        # at", "Csanád had given", "Renátó, can I", "Arya: What a wife".
+        Pattern(
+            "name at the start",
+            rf"(?<=(?:^|[.!?;]\s+|\n)[\W_]{{0,4}}){CAPITAL_TOKEN}(?=\s*[,:]|\s+(?:{PERSON_VERBS})\b)",
+            0.5,
+        ),
     ]
     CONTEXT: List[str] = []
 
@@ -103,7 +118,7 @@ class PersonCueRecognizer(CandorPatternRecognizer):
             name = result.analysis_explanation.pattern_name if result.analysis_explanation else ""
             span = self._trim(
                 text, result.start, result.end, from_right=name == "trailing cue",
-                both=name in ("full name", "name list", "first name"), keep_all=name == "name list",
+                both=name in ("full name", "name list", "first name", "bare name"), keep_all=name == "name list",
             )
             if span is None:
                 continue
@@ -125,6 +140,14 @@ class PersonCueRecognizer(CandorPatternRecognizer):
             elif name == "name list":
                 names = [w.strip(",") for w in name_words if w.strip(",") not in ("and", "en", "&", "or", "of", "und", "et")]
                 if sum(is_known_first_name(w) for w in names) < 2:
+                    continue
+            elif name == "name at the start":
+                word = name_words[0]
+                if len(name_words) != 1 or is_calendar_word(word) or is_frequent_word(word):
+                    continue
+                if not is_known_first_name(word) and (is_common_word(word, ("en", "nl"), 300) or word.isascii() and not word.istitle()):
+                    continue
+                if not is_known_first_name(word) and word.isascii() and is_common_word(word, ("en",), 1):
                     continue
             elif name == "first name":
                 word = name_words[0]

@@ -23,7 +23,7 @@ from bot.pii.recognizers.base import finding
 CUE = regex.compile(
     r"\b(?:phone|mobile|mob|cell|cellphone|tel|tele?phone|telefoon|telefoonnummer|telnr|"
     r"nummer|number|nr|no|bel|bellen|call|ring|text|sms|whatsapp|app|fax|reach|bereikbaar|"
-    r"contact|mobiel|gsm|06)\b[^\n\d]{0,25}$",
+    r"contact|mobiel|gsm|06|messages?|texts?|registered|geregistreerd|sms'?jes|berichten)\b[^\n\d]{0,25}$",
     regex.IGNORECASE,
 )
 # Digits with the separators people use, and a letter o standing for a zero between digits.
@@ -45,6 +45,8 @@ SPOKEN = regex.compile(
     rf"(?<!\w)(?:(?:{WORD}|double \w+|dubbel \w+|\d)[ ,.\-]*){{6,}}(?:{WORD}|\d)(?!\w)", regex.IGNORECASE
 )
 REGIONS = ("NL", "BE", "DE", "GB", "US", "FR")
+# "723 813 266 office", "468 788 096-Office", "929-4808534 fax"
+AFTER = regex.compile(r"^[ \t]*[-/,(]?[ \t]*(?:office|fax|mobile|cell|home|work|tel|phone|landline|kantoor|thuis|mobiel|werk)\b", regex.IGNORECASE)
 
 
 def digits_of(candidate: str) -> str:
@@ -83,10 +85,15 @@ class PhoneCueRecognizer(EntityRecognizer):
             candidate = match.group().strip(" .-/")
             start = match.start() + match.group().index(candidate)
             digits = digits_of(candidate)
-            if not 7 <= len(digits) <= 15 or not any(c.isdigit() for c in candidate):
+            if not 6 <= len(digits) <= 15 or not any(c.isdigit() for c in candidate):
                 continue
             plain = regex.sub(r"[oO]", "0", candidate)
-            cue = CUE.search(text[max(0, start - 40):start]) is not None
+            cue = CUE.search(text[max(0, start - 40):start]) is not None or AFTER.match(text[start + len(candidate):]) is not None
+            if len(digits) < 7 and not (cue and regex.search(r"\d[ .-]\d", candidate)):
+                continue  # six digits only in a phone layout after a cue: "registered 87 47 98"
+            if cue and len(digits) <= 8:
+                results.append(self._result(start, start + len(candidate), 0.7, "after a cue"))
+                continue
             if cue and (self._possible(plain) or LAYOUT.match(plain)):
                 results.append(self._result(start, start + len(candidate), 0.7, "after a cue"))
             elif LAYOUT.match(plain) and (regex.search(r"[ .\-()/]", candidate) or candidate.startswith(("+", "00", "06"))):

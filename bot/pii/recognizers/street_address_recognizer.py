@@ -22,7 +22,7 @@ from bot.pii.words import stop_words
 NOT_A_NAME = r"(?!(?:and|or|to|the|for|at|in|of|my|is|it|on|en|naar|also|ook|re|about|please|pls|send|deliver|call|mail|thanks|because|but|maar)\b)"
 WORD = rf"{NOT_A_NAME}\p{{L}}[\p{{L}}'\u2019-]*"
 CITY_WORD = rf"{NOT_A_NAME}(?:'s-)?\p{{L}}[\p{{L}}'.\u2019-]*"
-NL_POSTCODE = r"[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Za-z]{2}"
+NL_POSTCODE = r"(?<!\d)[1-9]\d{3}[ \t]?(?!SA|SD|SS)[A-Za-z]{2}"
 UK_POSTCODE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z]{2}"
 US_ZIP = r"(?:[A-Za-z]{2}[ \t]+)?\d{5}(?:-\d{4})?"
 BE_DE_POSTCODE = r"(?:[BD]-)?[1-9]\d{3,4}"
