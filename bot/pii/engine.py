@@ -232,6 +232,7 @@ class PiiEngine:
         supported = {e for r in registry.recognizers for e in r.supported_entities}
         self.own_entities = [e for e in self.entities if e in supported]
         self.places = words.place_names(policy.place_countries, policy.place_min_population)
+        self.large_places = words.large_places(policy.place_countries)
 
     # ---- what is not personal data ------------------------------------------------------
     def _ordinary(self, text: str, start: int, end: int, leftover: bool = False) -> bool:
@@ -257,17 +258,23 @@ class PiiEngine:
         return True
 
     def _in_place(self, text: str, start: int, end: int) -> bool:
-        """Inside a place name of the shop's delivery area ("Capelle" of "Capelle aan den
-        IJssel"), unless the finding is a first name too ("Axel")."""
-        if words.is_known_first_name(text[start:end]):
+        """A place name of the shop's delivery area covers the finding ("Capelle" of "Capelle
+        aan den IJssel"), or all of it but ordinary words ("Den Haag - for"); not when the
+        finding is a first name too ("Axel")."""
+        value = " ".join(text[start:end].casefold().split())
+        if words.is_known_first_name(value) and value not in self.large_places:
             return False
         tokens = [m.span() for m in re.finditer(r"[\w'’-]+", text)]
         for i, (a, _) in enumerate(tokens):
-            if a > start:
+            if a >= end:
                 break
             for j in range(i, min(i + 6, len(tokens))):
                 b = tokens[j][1]
-                if b >= end and " ".join(text[a:b].casefold().split()) in self.places:
+                if b <= start or " ".join(text[a:b].casefold().split()) not in self.places:
+                    continue
+                rest = [(start, a), (b, end)]
+                if all(not re.search(r"\w", text[x:y]) or (x >= y) or self._ordinary(text, x, y, leftover=True)
+                       for x, y in rest if y > x):
                     return True
         return False
 
@@ -333,13 +340,15 @@ class PiiEngine:
         else:
             # A business token at the edge of (or covering) a finding is cut out of it; one
             # strictly inside a finding ("eur39" in an e-mail address) is not.
-            holes = [(a, b) for a, b in allowed if a <= result.start or b >= result.end]
+            # What spaCy guessed (a name, a place) loses any business token inside it too.
+            holes = [(a, b) for a, b in allowed
+                     if entity in NER_TYPES or a <= result.start or b >= result.end]
         kept = []
         pieces = _subtract((result.start, result.end), holes)
         cut = pieces != [(result.start, result.end)]
         for start, end in pieces:
             piece = text[start:end]
-            stripped = piece.strip(" \t\n,.;:!?[]'\"")
+            stripped = piece.strip(" \t\n,.;:!?[]'\"" + ("-–" if entity in NER_TYPES else ""))
             if "(" not in stripped:
                 stripped = stripped.strip(")")
             if ")" not in stripped:

