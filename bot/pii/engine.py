@@ -15,11 +15,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import tldextract
 from presidio_analyzer import AnalyzerEngine, Pattern, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
-    PhoneRecognizer,
 )
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
@@ -43,9 +43,6 @@ from bot.pii.recognizers import (
     StreetAddressRecognizer,
 )
 
-# Presidio's own phone recognizer (in the baseline) covers US, UK, DE, FE, IL, IN, CA, BR;
-# Candor adds the shop's other markets.
-PHONE_REGIONS = ("NL", "BE", "FR")
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
@@ -170,6 +167,19 @@ def _with_surname(text: str, end: int, allowed: Sequence[Tuple[int, int]]) -> in
     return new_end
 
 
+class NoContextBoost(ContextAwareEnhancer):
+    """Candor's recognizers score by their own checks (a checksum, a cue they match), so
+    Presidio's context pass, the slowest part of an analysis after spaCy, is skipped for
+    them; Presidio's own recognizers keep it in the baseline."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        return raw_results
+
+
 class PiiEngine:
     """Finds and masks personal data as `policies/pii.yml` says.
 
@@ -204,8 +214,6 @@ class PiiEngine:
             PersonCueRecognizer(),
             EmailRecognizer(),
             ObfuscatedEmailRecognizer(),
-            PhoneRecognizer(context=list(context.get("PHONE_NUMBER", ())) or None,
-                            supported_regions=PHONE_REGIONS),
             PhoneCueRecognizer(),
             CandorIbanRecognizer(context=list(context.get("IBAN_CODE", ())) or None),
             CreditCardRecognizer(
@@ -225,7 +233,8 @@ class PiiEngine:
         ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=self.nlp_engine, supported_languages=[language]
+            registry=registry, nlp_engine=self.nlp_engine, supported_languages=[language],
+            context_aware_enhancer=NoContextBoost(),
         )
         self.anonymizer = AnonymizerEngine()
         self.entities = [e for e, rule in policy.entities.items() if rule.operator != "keep"]

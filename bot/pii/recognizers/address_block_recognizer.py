@@ -37,7 +37,7 @@ END = regex.compile(
     r"\?|!|(?<!\b(?:St|Str|Aqq|Apt|Ave|Av|Rd|Dr|Ctra|Avda|R|No|Nr|Ste|Blvd|Sq|Pl|Ln|Mt|Ft|Jr|Sr|u|[A-Z]))\.(?=\s*$|\s+\p{Lu}\p{Ll}*\s+\p{Ll})"
     r"|\s(?:for|in case|please|pls|because|thanks|thank you|so that|so|but|when|if|i am|i'm|as|about|re|"
     r"regarding|concerning|also|it's|it is|its|graag|alstublieft|aub|want|maar|omdat|bedankt|dank|betreft|"
-    r"ook|over|voor|om)\b|\s(?:and|en|or|of)(?=\s+[\p{Ll}\d])|\s[-–]\s",
+    r"ook|over|voor|om)\b|\s(?:and|en|or)(?=\s+(?-i:\p{Ll}))|\s[-–]\s",
     regex.IGNORECASE,
 )
 NUMBER = regex.compile(r"(?<![\w.,:/-])\d{1,6}[A-Za-z]?(?![\w/:-]|[.,]\d)")
@@ -100,7 +100,7 @@ class AddressBlockRecognizer(EntityRecognizer):
 
     @staticmethod
     def _street(line: str, cued: bool = False) -> bool:
-        if not cued and (not STREET_LINE.match(line) or len(line.split()) > 9):
+        if not cued and (not STREET_LINE.match(line) or len(line.split()) > 14):
             return False
         if not cued:
             for word in regex.findall(r"[\p{L}'’]+", line):

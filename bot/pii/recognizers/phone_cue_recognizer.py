@@ -1,4 +1,5 @@
-"""Phone numbers that Presidio's phone recognizer lets through.
+"""Phone numbers that Presidio's phone recognizer lets through, and the Dutch, Belgian and
+French numbers it does not look for.
 
 Presidio keeps only numbers that Google's phonenumbers library calls *valid*; customers
 also type numbers with impossible prefixes or from fictional ranges, a letter o for a
@@ -96,7 +97,8 @@ class PhoneCueRecognizer(EntityRecognizer):
                 continue
             if cue and (self._possible(plain) or LAYOUT.match(plain)):
                 results.append(self._result(start, start + len(candidate), 0.7, "after a cue"))
-            elif LAYOUT.match(plain) and (regex.search(r"[ .\-()/]", candidate) or candidate.startswith(("+", "00", "06"))):
+            elif LAYOUT.match(plain) and (regex.search(r"[ .\-()/]", candidate) or candidate.startswith(("+", "00"))
+                                          or regex.fullmatch(r"0[1-9]\d{8}", plain)):
                 results.append(self._result(start, start + len(candidate), 0.6, "phone layout"))
         for match in SPOKEN.finditer(text, timeout=1.0):
             tokens = regex.findall(r"\w+", match.group())
