@@ -29,6 +29,7 @@ CANDOR_METADATA_KEYS = frozenset("from kind agent_id ticket_id rule reason prior
 # A key that is a plain identifier ("utter_action", "locale") is structure; any other key
 # of client metadata ("Jan Jansen", "jan@example.com") is masked like a value.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
+CLIENT_DATA_SLOTS = frozenset({"session_started_metadata"})
 # Rasa's own input channels; any other `input_channel` value came from a client.
 KNOWN_CHANNELS = frozenset({"rest", "socketio", "agent_desk", "cmdline", "callback", "rasa", "inspector"})
 MAX_DEPTH = 8
@@ -171,8 +172,11 @@ class ConversationMasker:
 
     def mask_event(self, event: Dict[str, Any]) -> Dict[str, Any]:
         """A tracker event (as a dict) with user text, parse data, slots, bot text and metadata masked."""
-        # What a client sent along with its message is data, whatever the keys are called.
+        # What a client sent along with its message is data, whatever the keys are called;
+        # Rasa also copies it into a slot when a session starts.
         masked = self.mask_value(event, client=event.get("event") == "user")
+        if event.get("event") == "slot" and event.get("name") in CLIENT_DATA_SLOTS:
+            masked["value"] = self.mask_client_data(event.get("value"))
         if event.get("event") == "user" and isinstance(event.get("text"), str):
             text = self.mask_text(event["text"])
             parse_data = masked.get("parse_data") or {}

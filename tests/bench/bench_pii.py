@@ -42,6 +42,9 @@ KEEP_TARGET = 0.98
 LATENCY_RATIO_TARGET = 1.5
 
 Spans = List[Tuple[int, int]]
+Typed = List[Tuple[int, int, str]]
+# What presidio-evaluator calls the types Presidio and Candor report, for precision per type.
+AS_EVALUATOR = {"LOCATION": "GPE", "URL": "DOMAIN_NAME", "DATE_OF_BIRTH": "DATE_TIME", "NL_BSN": "US_SSN"}
 
 
 def vanilla() -> Callable[[str], Spans]:
@@ -54,11 +57,11 @@ def vanilla() -> Callable[[str], Spans]:
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(nlp_engine=nlp)
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp)
-    return lambda text: [(r.start, r.end) for r in analyzer.analyze(text=text, language="en")]
+    return lambda text: [(r.start, r.end, r.entity_type) for r in analyzer.analyze(text=text, language="en")]
 
 
-def candor(pii: PiiEngine) -> Callable[[str], Spans]:
-    return lambda text: [(f.start, f.end) for f in pii.mask(text).findings]
+def candor(pii: PiiEngine) -> Callable[[str], Typed]:
+    return lambda text: [(f.start, f.end, f.entity_type) for f in pii.mask(text).findings]
 
 
 def covered(spans: Spans, start: int, end: int, text: str) -> bool:
@@ -71,7 +74,7 @@ def violations(pii: PiiEngine, detect_vanilla: Callable[[str], Spans], texts: It
     for text in texts:
         mine = [(f.start, f.end) for f in pii.analyze(text)]
         exempt = pii.exempt_spans(text)
-        for start, end in detect_vanilla(text):
+        for start, end, _ in detect_vanilla(text):
             raw = [i for i in range(start, end) if text[i].isalnum()
                    and not any(a <= i < b for a, b in mine) and not any(a <= i < b for a, b in exempt)]
             if raw:
@@ -90,19 +93,23 @@ def load_evaluator(path: Path) -> List[Sample]:
     return samples
 
 
-def score(detect: Callable[[str], Spans], samples: List[Sample], counted: Callable[[str], bool]) -> Dict:
+def score(detect: Callable[[str], Typed], samples: List[Sample], counted: Callable[[str], bool]) -> Dict:
     for sample in samples[:20]:  # warm-up
         detect(sample.text)
     hits: Dict[str, List[bool]] = defaultdict(list)
     kept: Dict[str, List[bool]] = defaultdict(list)
     precise: List[bool] = []
+    precise_by_type: Dict[str, List[bool]] = defaultdict(list)
     latencies, misses = [], []
     for sample in samples:
         began = time.perf_counter()
-        spans = detect(sample.text)
+        typed = detect(sample.text)
         latencies.append((time.perf_counter() - began) * 1000)
-        for a, b in spans:
-            precise.append(any(s < b and a < e for _, s, e in sample.values))
+        spans = [(a, b) for a, b, _ in typed]
+        for a, b, kind in typed:
+            hit = any(s < b and a < e for _, s, e in sample.values)
+            precise.append(hit)
+            precise_by_type[AS_EVALUATOR.get(kind, kind)].append(hit)
         for kind, start, end in sample.values:
             hit = covered(spans, start, end, sample.text)
             hits[kind].append(hit)
@@ -117,6 +124,7 @@ def score(detect: Callable[[str], Spans], samples: List[Sample], counted: Callab
         "support": {k: len(v) for k, v in sorted(hits.items())},
         "recall_all": sum(counted_hits) / len(counted_hits) if counted_hits else None,
         "precision": sum(precise) / len(precise) if precise else None,
+        "precision_by_type": {k: sum(v) / len(v) for k, v in precise_by_type.items()},
         "keep": {k: sum(v) / len(v) for k, v in sorted(kept.items())},
         "keep_all": sum(all_kept) / len(all_kept) if all_kept else None,
         "p50_ms": statistics.median(latencies),
@@ -152,15 +160,17 @@ def main() -> int:
         van, can = results["vanilla"], results["candor"]
         broken = violations(pii, detectors["vanilla"], (s.text for s in samples))
         report[name] = {who: {k: v for k, v in r.items() if k != "misses"} for who, r in results.items()}
+        report[name]["messages"] = len(samples)
         report[name]["violations"] = len(broken)
         van_p95.append(van["p95_ms"])
         can_p95.append(can["p95_ms"])
         print(f"\n### {name}: {len(samples)} messages\n")
-        print(f"| {'entity type':<20} | values | vanilla recall | Candor recall |")
-        print(f"|{'-' * 22}|--------|----------------|---------------|")
+        print(f"| {'entity type':<20} | values | vanilla recall | Candor recall | vanilla precision | Candor precision |")
+        print(f"|{'-' * 22}|--------|----------------|---------------|-------------------|------------------|")
         for kind in sorted(can["support"]):
             mark = "" if counted(kind) else " (not counted)"
-            print(f"| {kind + mark:<20} | {can['support'][kind]:>6} | {fmt(van['recall'][kind]):>14} | {fmt(can['recall'][kind]):>13} |")
+            print(f"| {kind + mark:<20} | {can['support'][kind]:>6} | {fmt(van['recall'][kind]):>14} | {fmt(can['recall'][kind]):>13} "
+                  f"| {fmt(van['precision_by_type'].get(kind)):>17} | {fmt(can['precision_by_type'].get(kind)):>16} |")
             if counted(kind) and can["recall"][kind] < van["recall"][kind]:
                 failures.append(f"{name}: {kind} recall below vanilla")
         print(f"| {'all counted values':<20} | {sum(n for k, n in can['support'].items() if counted(k)):>6} "

@@ -181,6 +181,9 @@ def test_client_metadata_is_data_keys_and_values_and_input_channel(canary, data_
     for value in (canary["name"], canary["name"].title(), canary["email"], "612345678"):
         assert value not in stored
     assert masked["metadata"]["candor"]["from"] == "human"  # Candor's own codes keep their shape
+    # Rasa copies the metadata into a slot when the session starts.
+    slot = masker.mask_event(SlotSet("session_started_metadata", {canary["email"]: canary["name"]}).as_dict())
+    assert canary["email"] not in json.dumps(slot) and canary["name"] not in json.dumps(slot)
     assert masker.mask_event(UserUttered("hi", input_channel="socketio").as_dict())["input_channel"] == "socketio"
 
 

@@ -255,3 +255,28 @@ def test_socketio_channel_discloses_first_and_answers(candor) -> None:
     replies = [m.get("text", "") for m in received]
     assert replies and POLICIES.disclosure["disclosure"] in replies[0]
     assert any("iDEAL" in t for t in replies)
+
+
+def test_what_a_client_sends_besides_the_text_is_data(candor) -> None:
+    """Metadata and input_channel are masked before storage; deep nesting is a 400."""
+    canary = _canaries()
+    customer = sender()
+    url = f"{candor.url}/webhooks/rest/webhook"
+    body = {"sender": customer, "message": "where is my order?", "input_channel": f"app of {canary['email']}",
+            "metadata": {"customer": canary["name"].title(), canary["email"]: {"phone": canary["phone"]}}}
+    answered = requests.post(url, json=body, timeout=60)
+    assert answered.status_code == 200 and answered.json()
+    deep: Dict = {}
+    for _ in range(50):
+        deep = {"x": deep}
+    refused = requests.post(url, json={"sender": customer, "message": "hi", "metadata": deep}, timeout=30)
+    assert refused.status_code == 400 and "nested" in refused.json()["error"]
+    not_an_object = requests.post(url, json={"sender": customer, "message": "hi", "metadata": "x"}, timeout=30)
+    assert not_an_object.status_code == 400
+    tracker = json.dumps(candor.tracker(customer))
+    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
+    for value in (canary["name"], canary["name"].title(), canary["email"], canary["phone"]):
+        assert value not in tracker and value.encode() not in stored
+    user = [e for e in candor.tracker(customer)["events"] if e["event"] == "user"]
+    assert user[-1]["input_channel"] == "rest"  # the channel is who received it, not a claim
+    assert "customer" in user[-1]["metadata"]  # keys that are identifiers keep the shape

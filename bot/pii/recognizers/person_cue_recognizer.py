@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import List, Optional
 
 import regex
-from presidio_analyzer import Pattern, RecognizerResult
+from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorPatternRecognizer
+from bot.pii.recognizers.base import CandorPatternRecognizer, finding
 from bot.pii.words import (
     PARTICLES,
     is_calendar_word,
@@ -114,11 +114,12 @@ class PersonCueRecognizer(CandorPatternRecognizer):
         regex_flags: Optional[int] = None,
     ) -> List[RecognizerResult]:
         found = []
-        for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
+        for result in self._matches(text):
             name = result.analysis_explanation.pattern_name if result.analysis_explanation else ""
             span = self._trim(
                 text, result.start, result.end, from_right=name == "trailing cue",
-                both=name in ("full name", "name list", "first name", "bare name"), keep_all=name == "name list",
+                both=name in ("full name", "name list", "first name", "bare name", "weak cue", "sign-off"),
+                keep_all=name == "name list",
             )
             if span is None:
                 continue
@@ -160,7 +161,21 @@ class PersonCueRecognizer(CandorPatternRecognizer):
             # The engine reads which cue found the name (Presidio drops pattern names later).
             result.recognition_metadata = {**(result.recognition_metadata or {}), "pattern": name}
             found.append(result)
-        return found
+        return EntityRecognizer.remove_duplicates(found)
+
+    def _matches(self, text: str) -> List[RecognizerResult]:
+        """Every match of every pattern. Presidio's own matching drops a match contained in
+        a larger one of the same score before this recognizer can check either: "hello,
+        I'm Ilse Salmen" would lose the name (after "I'm") to the match after "hello"."""
+        if not hasattr(self, "_compiled"):
+            flags = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL
+            self._compiled = [(p, regex.compile(p.regex, flags)) for p in self.patterns]
+        results = []
+        for pattern, compiled in self._compiled:
+            for match in compiled.finditer(text, timeout=1.0):
+                if match.end() > match.start():
+                    results.append(finding(self, match.start(), match.end(), pattern.score, pattern.name))
+        return results
 
     @staticmethod
     def _trim(text: str, start: int, end: int, from_right: bool, both: bool = False, keep_all: bool = False) -> Optional[tuple]:
