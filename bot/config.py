@@ -22,6 +22,19 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Candor keeps its state and which ports it listens on."""
@@ -30,6 +43,7 @@ class Settings:
     port: int
     actions_port: int
     policies_dir: Path
+    max_message_chars: int = 4000
 
     @property
     def database_path(self) -> Path:
@@ -79,4 +93,5 @@ def settings() -> Settings:
         port=_port("CANDOR_PORT", 5005),
         actions_port=_port("CANDOR_ACTIONS_PORT", 5055),
         policies_dir=policies_dir,
+        max_message_chars=_positive("CANDOR_MAX_MESSAGE_CHARS", 4000),
     )

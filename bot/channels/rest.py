@@ -17,6 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.limits import capped
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
 from bot.pii.vault import Vault
@@ -63,6 +64,7 @@ class CandorRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_agent: Dict[str, Any] = {}
 
+        @capped
         async def with_human_replies(message: UserMessage) -> None:
             if isinstance(message.output_channel, CollectingOutputChannel) and message.sender_id:
                 await deliver_held_replies(message.output_channel, message.sender_id)
