@@ -9,30 +9,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _port(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a port number, got {raw!r}") from exc
-    if not 0 < port < 65536:
-        raise SystemExit(f"{name} must be between 1 and 65535, got {port}")
-    return port
-
-
-def _positive(name: str, default: int) -> int:
+def _whole_number(name: str, default: int, low: int, high: int, what: str) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError as exc:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1, got {value}")
+        raise SystemExit(f"{name} must be {what}, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise SystemExit(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _port(name: str, default: int) -> int:
+    return _whole_number(name, default, 1, 65535, "a port number")
 
 
 @dataclass(frozen=True)
@@ -93,5 +84,5 @@ def settings() -> Settings:
         port=_port("CANDOR_PORT", 5005),
         actions_port=_port("CANDOR_ACTIONS_PORT", 5055),
         policies_dir=policies_dir,
-        max_message_chars=_positive("CANDOR_MAX_MESSAGE_CHARS", 4000),
+        max_message_chars=_whole_number("CANDOR_MAX_MESSAGE_CHARS", 4000, 1, 1_000_000, "a whole number"),
     )

@@ -33,5 +33,5 @@ def test_the_cap_must_be_a_positive_number(monkeypatch) -> None:
     with pytest.raises(SystemExit, match="CANDOR_MAX_MESSAGE_CHARS"):
         settings()
     monkeypatch.setenv("CANDOR_MAX_MESSAGE_CHARS", "0")
-    with pytest.raises(SystemExit, match="at least 1"):
+    with pytest.raises(SystemExit, match="between 1 and"):
         settings()

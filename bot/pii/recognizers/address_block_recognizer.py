@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 import regex
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, finding
 
 # Line breaks as typed, and as some clients send them (a backslash and an n).
 BREAK = regex.compile(r"(?:\r?\n|\\n)+")
@@ -65,17 +65,10 @@ PROSE = frozenset("""the is my to a an it in on at for me we you he she i ik je 
     wil kan heb heeft niet geen""".split())
 
 
-class AddressBlockRecognizer(EntityRecognizer):
+class AddressBlockRecognizer(CandorEntityRecognizer):
     """Street lines after an address cue, and postal layouts of any country."""
 
     ENTITY = "STREET_ADDRESS"
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="AddressBlockRecognizer",
-                         supported_language=supported_language)
-
-    def load(self) -> None:
-        pass
 
     @staticmethod
     def _lines(text: str) -> List[Tuple[int, int]]:

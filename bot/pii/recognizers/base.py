@@ -28,6 +28,21 @@ class CandorPatternRecognizer(PatternRecognizer):
         )
 
 
+class CandorEntityRecognizer(EntityRecognizer):
+    """A recognizer with its own matching code: subclasses declare ENTITY (and CONTEXT) and
+    implement `analyze`; nothing to load."""
+
+    ENTITY: str = ""
+    CONTEXT: List[str] = []
+
+    def __init__(self, context: Optional[List[str]] = None, supported_language: str = "en") -> None:
+        super().__init__(supported_entities=[self.ENTITY], name=type(self).__name__,
+                         supported_language=supported_language, context=context or self.CONTEXT)
+
+    def load(self) -> None:
+        pass
+
+
 def finding(recognizer: EntityRecognizer, start: int, end: int, score: float, how: str) -> RecognizerResult:
     """A RecognizerResult as Presidio's own recognizers build it (with an explanation, which
     its context enhancer needs), naming how it was found in `recognition_metadata`."""

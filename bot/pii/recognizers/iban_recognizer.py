@@ -9,25 +9,18 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from stdnum import iban
 
-from bot.pii.recognizers.base import finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, finding
 
 CANDIDATE = regex.compile(
     r"(?<![\w])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{1,4}){3,9}(?![\w])", regex.IGNORECASE
 )
 
 
-class CandorIbanRecognizer(EntityRecognizer):
+class CandorIbanRecognizer(CandorEntityRecognizer):
     """Country code, check digits and account, validated against the registry (length, format, mod-97)."""
 
     ENTITY = "IBAN_CODE"
     CONTEXT = ["iban", "account", "rekening", "bank"]
-
-    def __init__(self, context: Optional[List[str]] = None, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="CandorIbanRecognizer",
-                         supported_language=supported_language, context=context or self.CONTEXT)
-
-    def load(self) -> None:
-        pass
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
         results = []

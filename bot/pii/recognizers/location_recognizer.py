@@ -10,10 +10,10 @@ import functools
 from typing import Dict, FrozenSet, List, Optional
 
 import regex
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, finding
 from bot.pii.words import is_frequent_word, stop_words
 
 WORD = regex.compile(r"\p{Lu}[\p{L}'’.\-]*|(?<=\p{L}[ \t]+)(?:de|da|am|an|del|la|le|les|sur|en|of|do|dos|das|di|im|upon|on|aan|den|op|'s)(?=[ \t]+\p{Lu})")
@@ -37,14 +37,13 @@ def gazetteer() -> Dict[str, int]:
     return {" ".join(n.casefold().split()): len(n.split()) for n in names if len(n) > 2}
 
 
-class LocationRecognizer(EntityRecognizer):
+class LocationRecognizer(CandorEntityRecognizer):
     """Place names from the gazetteer, written with a capital (or in capitals)."""
 
     ENTITY = "LOCATION"
 
     def __init__(self, supported_language: str = "en", excluded: FrozenSet[str] = frozenset()) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="LocationRecognizer",
-                         supported_language=supported_language)
+        super().__init__(supported_language=supported_language)
         self.excluded = excluded
 
     def load(self) -> None:

@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import regex
 import tldextract
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, finding
 
 DOT = r"(?:\s*\.\s*|\s*[\[({]\s*(?:dot|punt|\.)\s*[\])}]\s*|\s+(?:dot|punt)\s+)"
 AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|@|apenstaartje)\s*[\])}]\s*|\s+(?:at|apenstaartje|apestaart|at-sign|at sign|at-teken)\s+)"
@@ -26,18 +26,11 @@ SEPARATOR_DOT = regex.compile(DOT, regex.IGNORECASE)
 SEPARATOR_AT = regex.compile(AT, regex.IGNORECASE)
 
 
-class ObfuscatedEmailRecognizer(EntityRecognizer):
+class ObfuscatedEmailRecognizer(CandorEntityRecognizer):
     """E-mail addresses with spelled-out or bracketed separators, or spaces around "@"."""
 
     ENTITY = "EMAIL_ADDRESS"
     SCORE = 0.8
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="ObfuscatedEmailRecognizer",
-                         supported_language=supported_language)
-
-    def load(self) -> None:
-        pass
 
     @staticmethod
     def rebuild(candidate: str) -> Optional[str]:

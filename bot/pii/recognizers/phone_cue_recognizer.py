@@ -16,10 +16,10 @@ from typing import List, Optional
 
 import phonenumbers
 import regex
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, finding
 
 CUE = regex.compile(
     r"\b(?:phone|mobile|mob|cell|cellphone|tel|tele?phone|telefoon|telefoonnummer|telnr|"
@@ -55,17 +55,10 @@ def digits_of(candidate: str) -> str:
     return regex.sub(r"\D", "", regex.sub(r"(?<=[\d\s.\-()])[oO]|[oO](?=[\d\s.\-()]*\d)", "0", candidate))
 
 
-class PhoneCueRecognizer(EntityRecognizer):
+class PhoneCueRecognizer(CandorEntityRecognizer):
     """Phone numbers after a cue, in a phone layout, or spoken as words."""
 
     ENTITY = "PHONE_NUMBER"
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="PhoneCueRecognizer",
-                         supported_language=supported_language)
-
-    def load(self) -> None:
-        pass
 
     def _result(self, start: int, end: int, score: float, how: str) -> RecognizerResult:
         return finding(self, start, end, score, how)
