@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def _setup() -> int:
         print(f"Created the order table with {added} generated fake orders.")
     if token_file:
         print(f"HTTP API token: {token_file} (set CANDOR_API_TOKEN to use your own).")
+    _, secret_file = current.jwt_secret()
+    if secret_file:
+        print(f"Customer identity tokens are signed with the key in {secret_file} "
+              "(set CANDOR_JWT_SECRET to use your own; `python -m bot token --sender ID` issues one).")
+    current.lock_down()
     return 0
 
 
@@ -127,6 +133,8 @@ def _explain(sender: str) -> int:
 
 
 def main(argv=None) -> int:
+    # Everything Candor and its servers create (database, logs, keys) is the owner's only.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="validate policies/*.yml")
@@ -164,7 +172,19 @@ def main(argv=None) -> int:
     sub.add_parser("explain", help="one conversation turn by turn: masked text, intent, "
                    "confidence, guardrail decisions with rule ids, actions, consents").add_argument(
         "--sender", required=True)
+    token = sub.add_parser("token", help="print a customer identity token (JWT, sub = sender id) "
+                           "for testing, or for shops without a login of their own")
+    token.add_argument("--sender", required=True, help="the sender id the token proves")
+    token.add_argument("--ttl", type=int, default=86400, help="seconds it is valid (0: no expiry; default a day)")
     args = parser.parse_args(argv)
+    if args.command == "token":
+        from bot.identity import issue
+
+        secret_file = settings().jwt_secret()[1]
+        print(issue(args.sender, args.ttl or None))
+        if secret_file:
+            print(f"(signed with the key in {secret_file}; set CANDOR_JWT_SECRET to use your own)", file=sys.stderr)
+        return 0
     if args.command == "explain":
         return _explain(args.sender)
     if args.command == "audit":

@@ -54,23 +54,47 @@ class Settings:
         return self.data_dir / "api_token"
 
     def ensure_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def lock_down(self) -> None:
+        """Data dir and everything in it for the owner only (0700 folders, 0600 files),
+        also for data dirs made before Candor did this."""
+        self.ensure_dirs()
+        for path in [self.data_dir, *self.data_dir.rglob("*")]:
+            if path.is_symlink():
+                continue
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
     def api_token(self) -> tuple[str, Path | None]:
         """The HTTP API token: `CANDOR_API_TOKEN`, else one generated once into the data dir.
 
         Returns the token and the file it was read from (None when it came from the env).
         """
-        token = os.environ.get("CANDOR_API_TOKEN", "").strip()
-        if token:
-            return token, None
+        return self._secret("CANDOR_API_TOKEN", self.token_path)
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        return self.data_dir / "jwt_secret"
+
+    def jwt_secret(self) -> tuple[str, Path | None]:
+        """The key that signs customers' identity tokens (HS256): `CANDOR_JWT_SECRET`, else
+        one generated once into the data dir (mode 600)."""
+        return self._secret("CANDOR_JWT_SECRET", self.jwt_secret_path)
+
+    def _secret(self, variable: str, path: Path) -> tuple[str, Path | None]:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return value, None
         self.ensure_dirs()
-        if not self.token_path.exists():
-            fd = os.open(self.token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # the other server made it first
+                return path.read_text().strip(), path
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32) + "\n")
-        return self.token_path.read_text().strip(), self.token_path
+        return path.read_text().strip(), path
 
 
 def settings() -> Settings:

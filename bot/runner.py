@@ -69,9 +69,19 @@ def rasa_server_command(current: Settings, model: Path, token: str, shell: bool 
         f"--auth-token={token}",  # one argument: a token may start with "-"
         "--port", str(current.port),
         "--credentials", "credentials.yml",
-        "--cors", "*",
+        *cors_arguments(),
         *common,
     ]
+
+
+def cors_arguments() -> List[str]:
+    """`CANDOR_CORS_ORIGINS` (comma-separated, e.g. https://shop.example) may call the
+    servers from a browser; by default no other origin may."""
+    origins = [o.strip() for o in os.environ.get("CANDOR_CORS_ORIGINS", "").split(",") if o.strip()]
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise SystemExit(f"CANDOR_CORS_ORIGINS: {origin!r} is not an origin like https://shop.example")
+    return ["--cors", *origins] if origins else []
 
 
 def verify_tracker_store(current: Settings, endpoints: Path = PROJECT_ROOT / "endpoints.yml") -> None:
@@ -210,8 +220,9 @@ def wait_until_up(url: str, timeout: float, child: subprocess.Popen) -> bool:
 
 def run(current: Settings, model: Path, shell: bool = False) -> int:
     """Start both servers in the foreground; return the exit code."""
-    current.ensure_dirs()
+    current.lock_down()
     token, token_file = current.api_token()
+    current.jwt_secret()  # made now, before both servers read it
     env = child_environment(current)
     supervisor = Supervisor()
 
@@ -246,6 +257,9 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
                 f"  REST channel:  POST http://localhost:{current.port}/webhooks/rest/webhook\n"
                 f"  Socket.IO:     http://localhost:{current.port}/socket.io\n"
                 f"  HTTP API token {where}\n"
+                f"  Customers sign in with a JWT (sub = sender id) signed with "
+                f"{'CANDOR_JWT_SECRET' if not current.jwt_secret()[1] else current.jwt_secret()[1]}; "
+                f"python -m bot token --sender ID issues one\n"
                 f"  Data and logs: {current.data_dir}\n"
                 f"Press Ctrl-C to stop.\n",
                 flush=True,

@@ -1,7 +1,8 @@
 """Rasa's REST channel, plus the human agents' replies that wait for a REST customer.
 
 Same URL and format as Rasa's own (`/webhooks/rest/webhook`, `{"sender", "message"}`):
-registered under the name `rest`. REST cannot push, so an agent's reply is kept
+registered under the name `rest`. Every message needs `Authorization: Bearer <JWT>` whose
+`sub` is the sender id (bot/identity.py); without it, 401 and nothing runs. REST cannot push, so an agent's reply is kept
 (encrypted with the conversation's vault key) and returned first in the response to the
 customer's next message, labelled as from a human agent (`"metadata": {"from": "human"}`).
 """
@@ -20,6 +21,7 @@ from sanic.response import HTTPResponse
 from bot.channels.limits import capped
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
+from bot.identity import IdentityError, bearer, verify
 from bot.pii.vault import Vault
 from bot.storage.tickets import take_held_replies
 
@@ -87,6 +89,17 @@ class CandorRestInput(RestInput):
                 problem = metadata_problem(body.get("metadata"))
                 if problem:
                     return response.json({"error": problem}, status=400)
+                if "stream" in request.args:
+                    # Rasa's streaming mode drops the message after held replies are taken.
+                    return response.json({"error": "streaming responses are not supported"}, status=400)
+                try:
+                    sender = verify(bearer(request.headers))
+                except IdentityError as exc:
+                    return response.json({"error": str(exc)}, status=401)
+                if body.get("sender") is None:
+                    body["sender"] = sender
+                elif body.get("sender") != sender:
+                    return response.json({"error": "'sender' is not the sender id of your token"}, status=403)
             return None
 
         return blueprint

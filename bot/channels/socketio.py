@@ -1,12 +1,64 @@
-"""Rasa's socket.io channel (same events, path and settings), with the message cap."""
+"""Rasa's socket.io channel (same events, path and settings), with verified identity and
+the message cap.
+
+Who sends is the `sub` of a signed token (bot/identity.py), never the client's
+`session_id`: the token comes with the connection (`auth: {token}`), the
+`session_request` (`customData.token` or `token`, as rasa-webchat can send it) or a
+message's `customData`/`metadata`. The socket joins the room named after that sender id,
+so only it receives the conversation's replies (the desk's human replies included).
+Without a valid token a message gets a polite "please sign in" and goes no further.
+"""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Text
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
 from bot.channels.limits import capped
+from bot.identity import IdentityError, verify
+
+logger = logging.getLogger(__name__)
+SIGN_IN = "Please sign in again to chat with us: this conversation could not be verified."
+TOKEN_KEYS = ("token", "jwt")
+
+
+def _token_in(data: Any) -> Optional[str]:
+    """A token sent inside a socket.io payload, wherever a web chat puts it."""
+    if not isinstance(data, dict):
+        return None
+    for key in TOKEN_KEYS:
+        if isinstance(data.get(key), str):
+            return data[key]
+    for holder in ("customData", "metadata"):
+        inner = data.get(holder)
+        if isinstance(inner, str):
+            try:
+                inner = json.loads(inner)
+            except ValueError:
+                continue
+        token = _token_in(inner) if isinstance(inner, dict) else None
+        if token:
+            return token
+    return None
+
+
+def _without_tokens(value: Any) -> Any:
+    """Metadata as stored: a token is a credential, never kept."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: _without_tokens(v) if isinstance(v, dict) else v for k, v in value.items() if k not in TOKEN_KEYS}
 
 
 class CandorSocketIOInput(SocketIOInput):
@@ -17,4 +69,55 @@ class CandorSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
-        return super().blueprint(capped(on_new_message))
+        on_new_message = capped(on_new_message)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        senders: Dict[str, str] = {}  # socket id -> verified sender id
+
+        def bind(sid: Text, token: Optional[str]) -> Optional[str]:
+            if token:
+                try:
+                    sender = verify(token)
+                except IdentityError as exc:
+                    logger.info("A socket.io client sent a token that does not verify: %s", exc)
+                    return senders.get(sid)
+                if senders.get(sid) != sender:
+                    senders[sid] = sender
+                    sio.enter_room(sid, sender, namespace=self.namespace)
+            return senders.get(sid)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            bind(sid, _token_in(auth))
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            senders.pop(sid, None)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            sender = bind(sid, _token_in(data or {}))
+            # The session is the verified sender; a client's own session_id means nothing.
+            await sio.emit("session_confirm", sender or "", room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Dict) -> None:
+            data = data if isinstance(data, dict) else {}
+            sender = bind(sid, _token_in(data))
+            if not sender:
+                await sio.emit(self.bot_message_evt, {"text": SIGN_IN}, room=sid, namespace=self.namespace)
+                return
+            metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
+            message = UserMessage(
+                data.get("message", ""), SocketIOOutput(sio, self.bot_message_evt), sender,
+                input_channel=self.name(), metadata=metadata,
+            )
+            await on_new_message(message)
+
+        return blueprint

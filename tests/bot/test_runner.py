@@ -71,3 +71,15 @@ def test_the_log_masker_still_masks_what_customers_wrote() -> None:
     for value in ("Jan de Vries", "jan.devries@example.com", "81.23.45.67"):
         assert value not in masked
     assert masked.startswith("2026-11-28 01:53:12 DEBUG    rasa.core.processor  - Received user message")
+
+
+def test_cors_only_for_configured_origins(monkeypatch) -> None:
+    from bot.runner import cors_arguments
+
+    monkeypatch.delenv("CANDOR_CORS_ORIGINS", raising=False)
+    assert cors_arguments() == []
+    monkeypatch.setenv("CANDOR_CORS_ORIGINS", "https://shop.example, http://localhost:8080")
+    assert cors_arguments() == ["--cors", "https://shop.example", "http://localhost:8080"]
+    monkeypatch.setenv("CANDOR_CORS_ORIGINS", "shop.example")
+    with pytest.raises(SystemExit, match="not an origin"):
+        cors_arguments()

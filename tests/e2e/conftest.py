@@ -40,6 +40,14 @@ class Instance:
     port: int
     token: str
     output: Path
+    jwt_secret: str = ""
+
+    def identity(self, sender: str) -> Dict[str, str]:
+        """The header that proves `sender` (a JWT signed with this instance's key)."""
+        import jwt
+
+        token = jwt.encode({"sub": sender, "exp": int(time.time()) + 3600}, self.jwt_secret, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def url(self) -> str:
@@ -49,6 +57,7 @@ class Instance:
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
+            headers=self.identity(sender),
             timeout=60,
         )
         response.raise_for_status()
@@ -69,6 +78,7 @@ class Instance:
 def start(tmp: Path, log_level: str = "info") -> Instance:
     data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
     port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
+    jwt_secret = secrets.token_urlsafe(32)
     output = tmp / f"run-{port}.log"
     env = {
         **os.environ,
@@ -76,6 +86,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         "CANDOR_PORT": str(port),
         "CANDOR_ACTIONS_PORT": str(actions_port),
         "CANDOR_API_TOKEN": token,
+        "CANDOR_JWT_SECRET": jwt_secret,
         "CANDOR_LOG_LEVEL": log_level,
     }
     process = subprocess.Popen(
@@ -85,7 +96,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         stdout=output.open("w"),
         stderr=subprocess.STDOUT,
     )
-    return Instance(process, data_dir, port, token, output)
+    return Instance(process, data_dir, port, token, output, jwt_secret)
 
 
 def wait_ready(instance: Instance) -> None:

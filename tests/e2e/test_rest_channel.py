@@ -247,7 +247,7 @@ def test_socketio_channel_discloses_first_and_answers(candor) -> None:
     session = sender()
     client.connect(candor.url, socketio_path="socket.io")
     try:
-        client.emit("session_request", {"session_id": session})
+        client.emit("session_request", {"session_id": session, "customData": {"token": candor.identity(session)["Authorization"][7:]}})
         client.emit("user_uttered", {"message": "how can I pay?", "session_id": session})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any("iDEAL" in m.get("text", "") for m in received):
@@ -266,14 +266,16 @@ def test_what_a_client_sends_besides_the_text_is_data(candor) -> None:
     url = f"{candor.url}/webhooks/rest/webhook"
     body = {"sender": customer, "message": "where is my order?", "input_channel": f"app of {canary['email']}",
             "metadata": {"customer": canary["name"].title(), canary["email"]: {"phone": canary["phone"]}}}
-    answered = requests.post(url, json=body, timeout=60)
+    answered = requests.post(url, json=body, headers=candor.identity(customer), timeout=60)
     assert answered.status_code == 200 and answered.json()
     deep: Dict = {}
     for _ in range(50):
         deep = {"x": deep}
-    refused = requests.post(url, json={"sender": customer, "message": "hi", "metadata": deep}, timeout=30)
+    refused = requests.post(url, json={"sender": customer, "message": "hi", "metadata": deep},
+                            headers=candor.identity(customer), timeout=30)
     assert refused.status_code == 400 and "nested" in refused.json()["error"]
-    not_an_object = requests.post(url, json={"sender": customer, "message": "hi", "metadata": "x"}, timeout=30)
+    not_an_object = requests.post(url, json={"sender": customer, "message": "hi", "metadata": "x"},
+                                  headers=candor.identity(customer), timeout=30)
     assert not_an_object.status_code == 400
     tracker = json.dumps(candor.tracker(customer))
     stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
