@@ -8,6 +8,7 @@ from rasa_sdk.events import (
     ActionExecuted,
     ActionReverted,
     BotUttered,
+    ConversationPaused,
     SessionStarted,
     SlotSet,
 )
@@ -15,6 +16,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
 from bot.storage.preferences import is_opted_out
+from bot.storage.tickets import unfinished_ticket
+
+# TODO(issue 12): move to the policy texts, in every supported language.
+STILL_WITH_A_COLLEAGUE = (
+    "A human colleague still has your conversation: everything you write goes to them, "
+    "and they will answer here."
+)
 
 
 def disclosure_metadata(version: Text) -> Dict[Text, Any]:
@@ -32,15 +40,24 @@ class ActionSessionStart(Action):
     ) -> List[Dict[Text, Any]]:
         policy = policies()
         version = policy.disclosure_version
-        return [
+        events = [
             SessionStarted(),
             BotUttered(
                 text=policy.disclosure_message(), metadata=disclosure_metadata(version)
             ),
             SlotSet("disclosure_version", version),
             SlotSet("ai_opt_out", is_opted_out(tracker.sender_id)),
-            ActionExecuted("action_listen"),
         ]
+        # A new session (after an hour idle, or /restart) does not take the conversation
+        # from the human who has it: it stays paused and messages keep going to the ticket.
+        # An opted-out customer's ticket is the GuardrailPolicy's: "opt in" must still work.
+        ticket = unfinished_ticket(tracker.sender_id)
+        if ticket is not None and ticket["reason"] != "opt_out":
+            events += [
+                BotUttered(text=STILL_WITH_A_COLLEAGUE, metadata={"candor": {"kind": "handoff_continues"}}),
+                ConversationPaused(),
+            ]
+        return events + [ActionExecuted("action_listen")]
 
 
 class ActionDisclose(Action):

@@ -19,8 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.limits import capped
-from bot.explain import explain_last
-from bot.guardrails.loader import policies
+from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, bearer, verify
 from bot.pii.vault import Vault
 from bot.storage.tickets import take_held_replies
@@ -70,8 +69,7 @@ class CandorRestInput(RestInput):
         async def with_human_replies(message: UserMessage) -> None:
             if isinstance(message.output_channel, CollectingOutputChannel) and message.sender_id:
                 await deliver_held_replies(message.output_channel, message.sender_id)
-                if "agent" in rasa_agent:
-                    await explain_handoff_if_asked(rasa_agent["agent"], message)
+                await answer_while_paused(rasa_agent.get("agent"), message)
             await on_new_message(message)
 
         blueprint = super().blueprint(with_human_replies)
@@ -103,21 +101,6 @@ class CandorRestInput(RestInput):
             return None
 
         return blueprint
-
-
-async def explain_handoff_if_asked(agent: Any, message: UserMessage) -> None:
-    """While a person has the conversation the AI answers nothing, but "why?" (why am I
-    being transferred) still gets its explanation: it is read from the recorded decision,
-    not made up by a model. The message itself still goes to the ticket as usual."""
-    backstop = policies().match_backstop(message.text)
-    if backstop is None or backstop.intent != "ask_why" or agent is None:
-        return
-    tracker = await agent.tracker_store.retrieve(message.sender_id)
-    if tracker is None or not tracker.is_paused():
-        return
-    text = explain_last([e.as_dict() for e in tracker.events], policies().explanations, handoff=True)
-    message.output_channel.messages.append(
-        {"recipient_id": message.sender_id, "text": text, "metadata": {"kind": "explanation"}})
 
 
 async def deliver_held_replies(collector: CollectingOutputChannel, sender_id: str) -> int:

@@ -21,7 +21,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.limits import capped
+from bot.channels.limits import capped, too_long
+from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,15 @@ def _without_tokens(value: Any) -> Any:
     return {k: _without_tokens(v) if isinstance(v, dict) else v for k, v in value.items() if k not in TOKEN_KEYS}
 
 
+class CandorSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, but a custom payload (the data export) is sent as one
+    `bot_uttered` with `{"custom": ...}`, as web chats expect: Rasa's own passes its keys
+    to `emit()` as arguments, which fails and loses the turn."""
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
+
+
 class CandorSocketIOInput(SocketIOInput):
     """Registered under Rasa's own name, `socketio`, so web chats connect as before."""
 
@@ -68,12 +78,20 @@ class CandorSocketIOInput(SocketIOInput):
     def name(cls) -> Text:
         return "socketio"
 
+    def get_output_channel(self) -> Optional[CandorSocketIOOutput]:
+        return CandorSocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
         on_new_message = capped(on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         senders: Dict[str, str] = {}  # socket id -> verified sender id
+        server: Dict[str, Any] = {}
+
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            server["app"] = app
 
         def bind(sid: Text, token: Optional[str]) -> Optional[str]:
             if token:
@@ -115,9 +133,11 @@ class CandorSocketIOInput(SocketIOInput):
                 return
             metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
             message = UserMessage(
-                data.get("message", ""), SocketIOOutput(sio, self.bot_message_evt), sender,
+                data.get("message", ""), CandorSocketIOOutput(sio, self.bot_message_evt), sender,
                 input_channel=self.name(), metadata=metadata,
             )
+            if not too_long(message.text):
+                await answer_while_paused(getattr(getattr(server.get("app"), "ctx", None), "agent", None), message)
             await on_new_message(message)
 
         return blueprint

@@ -107,6 +107,41 @@ def open_ticket(
     return Ticket(ticket_id, sender_id, reason, priority, "open", created=True)
 
 
+def raise_priority(sender_id: str, reason: str, priority: str, summary: Dict[str, Any],
+                   url: Optional[str] = None) -> bool:
+    """Make the customer's unfinished ticket at least as urgent as `priority` (its
+    transcript untouched); False if there is no such ticket."""
+    with engine(url).begin() as conn:
+        existing = conn.execute(
+            sa.select(handoff_tickets).where(
+                handoff_tickets.c.sender_id == sender_id,
+                handoff_tickets.c.status.notin_(FINISHED),
+            )
+        ).mappings().first()
+        if existing is None:
+            return False
+        if PRIORITY_RANK[priority] < PRIORITY_RANK.get(existing["priority"], 2):
+            conn.execute(
+                handoff_tickets.update().where(handoff_tickets.c.id == existing["id"]).values(
+                    priority=priority, reason=reason, summary={**(existing["summary"] or {}), **summary},
+                    updated_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
+    return True
+
+
+def unfinished_ticket(sender_id: str, url: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    """The customer's ticket that no human has handed back or closed yet, if any."""
+    with engine(url).connect() as conn:
+        row = conn.execute(
+            sa.select(handoff_tickets).where(
+                handoff_tickets.c.sender_id == sender_id,
+                handoff_tickets.c.status.notin_(FINISHED),
+            )
+        ).mappings().first()
+    return dict(row) if row is not None else None
+
+
 def tickets_for(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
     with engine(url).connect() as conn:
         rows = conn.execute(

@@ -43,3 +43,27 @@ async def test_forced_disclosure_takes_its_turn_back_but_keeps_the_version() -> 
         SlotSet("ai_opt_out", False),
     ]
     assert dispatcher.messages[0]["text"] == policies().disclosure_message()
+
+
+async def test_a_new_session_stays_with_the_human_who_has_the_conversation() -> None:
+    from rasa_sdk.events import ConversationPaused
+
+    from bot.storage.tickets import finish, open_ticket
+
+    ticket = open_ticket("waiting-customer", "customer_request", "normal", {}, [])
+    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
+    assert events[-2:] == [ConversationPaused(), ActionExecuted("action_listen")]
+    assert "colleague" in events[-3]["text"] and events[1]["metadata"]["candor"]["kind"] == "disclosure"
+    finish(ticket.id, "closed")
+    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
+    assert ConversationPaused() not in events
+
+
+async def test_an_opted_out_customers_new_session_is_left_to_the_guardrail_policy() -> None:
+    from rasa_sdk.events import ConversationPaused
+
+    from bot.storage.tickets import open_ticket
+
+    open_ticket("opted-out-customer", "opt_out", "normal", {}, [])
+    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="opted-out-customer"), {})
+    assert ConversationPaused() not in events  # "opt in" at the start must still reach the bot

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from typing import List
 
@@ -209,3 +210,28 @@ def test_a_callback_uses_the_number_only_with_consent_and_the_agent_sees_it_audi
     candor.say(other, "please call me")
     assert purpose.refused in " ".join(texts(candor.say(other, "no")))
     assert candor.query("select reason from handoff_tickets where sender_id = ?", other) == [("customer_request",)]
+
+
+def test_the_data_export_arrives_over_socketio_and_the_turn_is_kept(candor) -> None:
+    """Rasa's socket.io output lost this turn (custom payloads went to emit() as arguments)."""
+    import socketio
+
+    customer = sender()
+    received: List[dict] = []
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", lambda data: received.append(data))
+    client.connect(candor.url, socketio_path="socket.io")
+    try:
+        token = candor.identity(customer)["Authorization"][7:]
+        client.emit("session_request", {"session_id": customer, "customData": {"token": token}})
+        client.emit("user_uttered", {"message": "what data do you have about me?", "session_id": customer})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("custom" in m for m in received):
+            time.sleep(0.5)
+    finally:
+        client.disconnect()
+    exports = [m["custom"]["candor_data_export"] for m in received if "custom" in m]
+    assert exports and "conversation" in json.dumps(exports[0])
+    assert any(m.get("text") for m in received if "custom" not in m)  # the summary the widget shows
+    events = candor.tracker(customer)["events"]
+    assert any(e["event"] == "user" and e.get("text") == "what data do you have about me?" for e in events)

@@ -1,0 +1,52 @@
+"""What still happens while a person has the conversation (it is paused, the AI is silent).
+
+- An urgent trigger of `policies/handoff.yml` (self-harm, fraud): the customer gets the
+  trigger's first response (crisis lines) and its message at once, and the ticket is raised
+  to the trigger's priority, so the agent sees it first.
+- "why?": the explanation of the handoff, read from the recorded decision.
+The message itself still goes to the ticket as usual (the tracker store does that).
+"""
+from __future__ import annotations
+
+from typing import Any, List
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.explain import explain_last
+from bot.guardrails.handoff_rules import Trigger
+from bot.guardrails.loader import Backstop, policies
+from bot.storage.tickets import raise_priority
+
+URGENT = ("urgent",)
+
+
+def _response_text(agent: Any, name: Any) -> Any:
+    """The text of a domain response (`utter_crisis_support`), or `name` if it is no response."""
+    if not name:
+        return None
+    variations = (getattr(getattr(agent, "domain", None), "responses", None) or {}).get(name)
+    if variations:
+        return variations[0].get("text")
+    return None if str(name).startswith("utter_") else name
+
+
+async def answer_while_paused(agent: Any, message: UserMessage) -> List[str]:
+    """Send what a paused conversation still gets for `message`; the texts sent."""
+    if agent is None or not message.sender_id or not isinstance(message.text, str):
+        return []
+    rule = policies().match_pattern(message.text)
+    if rule is None:
+        return []
+    tracker = await agent.tracker_store.retrieve(message.sender_id)
+    if tracker is None or not tracker.is_paused():
+        return []
+    sent: List[str] = []
+    if isinstance(rule, Trigger) and rule.priority in URGENT:
+        raise_priority(message.sender_id, rule.reason, rule.priority,
+                       {"trigger": rule.id, "while_paused": True})
+        sent = [text for text in (_response_text(agent, rule.respond_first), rule.message) if text]
+    elif isinstance(rule, Backstop) and rule.intent == "ask_why":
+        sent = [explain_last([e.as_dict() for e in tracker.events], policies().explanations, handoff=True)]
+    for text in sent:
+        await message.output_channel.send_text_message(message.sender_id, text)
+    return sent
