@@ -170,11 +170,14 @@ def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
     if engine.dialect.name == "sqlite":
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA secure_delete = ON")
+            # Two servers write to one file: wait for the other's write instead of failing.
+            dbapi_connection.execute("PRAGMA busy_timeout = 10000")
 
         sa.event.listen(engine, "connect", _on_connect)
     return engine
 
 
+@functools.lru_cache(maxsize=8)
 def _engine(url: str) -> sa.engine.Engine:
     engine = erase_for_real(sa.create_engine(url, future=True))
     metadata.create_all(engine)
@@ -182,7 +185,8 @@ def _engine(url: str) -> sa.engine.Engine:
 
 
 def engine(url: Optional[str] = None) -> sa.engine.Engine:
-    """The engine for `url` (default: the data dir's SQLite file), tables created once."""
+    """The engine for `url` (default: the data dir's SQLite file), built and its tables
+    created once per process."""
     if url is None:
         current = settings()
         current.ensure_dirs()

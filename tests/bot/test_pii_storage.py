@@ -239,3 +239,11 @@ def test_placeholders_with_gibberish_are_not_understood(text: str, confidence: f
                             "intent_ranking": [{"name": "greet", "confidence": confidence}]})
     MaskedGibberishFallback().process([message])
     assert message.get("intent")["name"] == expected
+
+
+def test_one_engine_per_database_per_process(data_dir) -> None:
+    from bot.storage.db import engine as db_engine
+
+    assert db_engine() is db_engine()
+    with db_engine().connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
