@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
+
 from bot.guardrails.errors import PolicyError
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
@@ -157,8 +159,8 @@ def parse_handoff(path: Path, raw: Dict[str, Any]) -> HandoffPolicy:
         for language, patterns in (when.get("patterns") or {}).items():
             for number, pattern in enumerate(patterns):
                 try:
-                    compiled.append(re.compile(pattern, re.IGNORECASE))
-                except re.error as exc:
+                    compiled.append(regex.compile(pattern, regex.IGNORECASE))
+                except regex.error as exc:
                     raise PolicyError(
                         path, f"when.patterns.{language}.{number}",
                         f"bad regular expression: {exc}", rule=rule,

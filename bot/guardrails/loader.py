@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import yaml
 from bot.config import settings
 from bot.guardrails.errors import PolicyError
 from bot.guardrails.handoff_rules import HandoffPolicy, Trigger, parse_handoff
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PolicyError", "Policies", "Trigger", "Backstop", "load_policies", "policies"]
 
@@ -329,6 +332,21 @@ SCHEMAS["pii.yml"] = {
 }
 
 
+PATTERN_TIMEOUT_SECONDS = 0.5
+
+
+def _search(pattern: Any, text: str) -> bool:
+    """A pattern's match, bounded in time: a designer's pattern that backtracks on some
+    input must not hold up every conversation (such a message counts as no match here;
+    the classifier and the masker still see it)."""
+    try:
+        return pattern.search(text, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        logger.warning("A guardrail pattern took over %.1fs and was skipped: %s", PATTERN_TIMEOUT_SECONDS,
+                       pattern.pattern[:80])
+        return False
+
+
 @dataclass(frozen=True)
 class Backstop:
     """A guardrail intent, the action that honours it, and its compiled patterns."""
@@ -391,7 +409,7 @@ class Policies:
             return None
         normalised = normalise(text)
         for rule in self.pattern_rules:
-            if any(p.search(normalised) for p in rule.patterns):
+            if any(_search(p, normalised) for p in rule.patterns):
                 return rule
         return None
 
@@ -459,8 +477,8 @@ def _compile_backstops(path: Path, raw: Dict[str, Any]) -> Tuple[Backstop, ...]:
         for language, patterns in spec["patterns"].items():
             for index, pattern in enumerate(patterns):
                 try:
-                    compiled.append(re.compile(pattern, re.IGNORECASE))
-                except re.error as exc:
+                    compiled.append(regex.compile(pattern, regex.IGNORECASE))
+                except regex.error as exc:
                     raise PolicyError(
                         path,
                         f"patterns.{language}.{index}",

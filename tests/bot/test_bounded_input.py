@@ -1,0 +1,35 @@
+"""Bounded work per message: no pattern and no recognizer runs unbounded on hostile input.
+
+Not a speed benchmark: each check asserts the bound (the time limit on a pattern, the
+fail-closed time limit of the masker), with a wide margin.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.guardrails.loader import policies
+
+HOSTILE = ["you're a bot " * 1600, "a'" * 10000, "is there a real person typing " * 700,
+           "trek " * 4000 + "x", "a" * 20000, "I'm " * 5000]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:12]))
+def test_every_guardrail_pattern_is_bounded_on_20kb(text: str) -> None:
+    from bot.guardrails.loader import PATTERN_TIMEOUT_SECONDS
+
+    patterns = sum(len(rule.patterns) for rule in policies().pattern_rules)
+    started = time.monotonic()
+    policies().match_pattern(text)
+    # Each pattern stops at its time limit at the very worst.
+    assert time.monotonic() - started < PATTERN_TIMEOUT_SECONDS * patterns + 2
+
+
+def test_the_masker_fails_closed_on_hostile_input(data_dir) -> None:
+    """Candor's recognizers stop at their time limit; past it, nothing raw is kept."""
+    from bot.pii.conversation import WITHHELD, ConversationMasker
+
+    masker = ConversationMasker("conv-hostile")
+    masked = masker.mask_text("a'" * 10000)
+    assert masked.text == WITHHELD and masker.failed
