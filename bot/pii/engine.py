@@ -53,6 +53,7 @@ WORDY_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
 # Names given after a cue like "my name is" beat the brand and place lists: a customer
 # called Paul Smith is not a shirt.
 NAME_CUES = frozenset({"name cue"})
+PERSON_CUES = frozenset({"weak cue", "sign-off", "trailing cue"})
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
 PARTICLE_BEFORE = re.compile(r"(?:\b(?:van|de|der|den|ter|ten|te|het|la|le|el|al|bin|ibn|von|da|di|du|dos|del|mac|mc)|'t|d')\s*$", re.IGNORECASE)
@@ -288,9 +289,13 @@ class PiiEngine:
         return False
 
     def _allowed(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int]]:
-        patterns = list(self.policy.allow_list.values()) + list(extra)
-        spans = [m.span() for p in patterns for m in p.finditer(text)]
-        return spans + [m.span() for m in PLACEHOLDER.finditer(text)]
+        return [(a, b) for a, b, _ in self._allowed_by_kind(text, extra)]
+
+    def _allowed_by_kind(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int, str]]:
+        """Business tokens in `text`, each with the allow-list entry that keeps it."""
+        named = list(self.policy.allow_list.items()) + [("extra", p) for p in extra]
+        spans = [(*m.span(), kind) for kind, p in named for m in p.finditer(text)]
+        return spans + [(*m.span(), "placeholder") for m in PLACEHOLDER.finditer(text)]
 
     def _rule(self, entity_type: str):
         return self.policy.entities.get(entity_type)
@@ -317,7 +322,7 @@ class PiiEngine:
         # One spaCy pass, on the text as typed (Presidio's own recognizers must see what
         # vanilla sees); the offsets hold for the normalised text too.
         artifacts = self.nlp_engine.process_text(original, language)
-        allowed = self._allowed(text, allow)
+        allowed = self._allowed_by_kind(text, allow)
         # Candor's findings first: on a tie (same span) the more specific type names it
         # ("NL_BSN" rather than Presidio's "US_SSN" for a BSN).
         candidates: List[Finding] = []
@@ -331,7 +336,7 @@ class PiiEngine:
             candidates += self._keep(text, result, allowed, False, dropped)
         # Presidio's own recognizers see the text exactly as vanilla Presidio would.
         if original != text:
-            allowed = self._allowed(original, allow)
+            allowed = self._allowed_by_kind(original, allow)
         for result in self.baseline.analyze(text=original, language=language, nlp_artifacts=artifacts):
             candidates += self._keep(original, result, allowed, True, dropped)
         found = _merge(text, candidates, frozenset(self.policy.special_categories))
@@ -350,8 +355,11 @@ class PiiEngine:
             # A business token at the edge of (or covering) a finding is cut out of it; one
             # strictly inside a finding ("eur39" in an e-mail address) is not.
             # What spaCy guessed (a name, a place) loses any business token inside it too.
-            holes = [(a, b) for a, b in allowed
-                     if entity in NER_TYPES or a <= result.start or b >= result.end]
+            # A name after "I'm", a greeting or before a sign-off is a person, not a brand
+            # ("hello, I'm Zara Jansen").
+            holes = [(a, b) for a, b, kind in allowed
+                     if (entity in NER_TYPES or a <= result.start or b >= result.end)
+                     and not (kind == "brand" and pattern in PERSON_CUES)]
         kept = []
         pieces = _subtract((result.start, result.end), holes)
         cut = pieces != [(result.start, result.end)]
@@ -380,7 +388,7 @@ class PiiEngine:
                     dropped.append((start, end))
                     continue  # "ik ben blij", "al betaald", "im waiting"
             if entity == "PERSON" and baseline and text[start:end].islower():
-                end = _with_surname(text, end, allowed)
+                end = _with_surname(text, end, [(a, b) for a, b, _ in allowed])
             kept.append(Finding(entity, start, end, result.score, text[start:end]))
         return kept
 
