@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.agents import Agent, AgentConfigError, authenticate
+from bot.channels.agents import Agent, AgentConfigError, authenticate, load_agents
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
 from bot.pii.vault import Vault
@@ -142,7 +142,7 @@ class AgentDeskInput(InputChannel):
         @desk.route("/api/tickets/<ticket_id>/claim", methods=["POST"])
         @agent_only
         async def claim(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(tickets.claim(ticket_id, agent.id))
+            return response.json(tickets.claim(ticket_id, agent.id, agents=[a.id for a in load_agents()]))
 
         @desk.route("/api/tickets/<ticket_id>/reply", methods=["POST"])
         @agent_only
@@ -166,6 +166,11 @@ class AgentDeskInput(InputChannel):
         @agent_only
         async def close(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
             return await self._finish(request, agent, ticket_id, "closed", CLOSE_TEXT)
+
+        @desk.middleware("response")
+        async def no_store(request: Request, answer: HTTPResponse) -> None:
+            if "/api/" in request.path:
+                answer.headers["Cache-Control"] = "no-store"  # tickets are for the agent's eyes only
 
         return desk
 

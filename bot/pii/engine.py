@@ -258,11 +258,11 @@ class PiiEngine:
             if token.isdigit():
                 return False
             at = start + match.start()
-            if token[0].isupper() and not shouting and not SENTENCE_START.search(text[:at]):
-                return False
             languages, frequency = self.policy.ordinary_languages, self.policy.ordinary_min_frequency
             if leftover and words.is_common_word(token, languages, frequency):
-                continue
+                continue  # next to a brand, a capital is the product's ("Samsung Galaxy")
+            if token[0].isupper() and not shouting and not SENTENCE_START.search(text[:at]):
+                return False
             if not words.is_ordinary_word(token, languages, frequency):
                 return False
         return True

@@ -225,15 +225,20 @@ def get_ticket(ticket_id: str, url: Optional[str] = None) -> Dict[str, Any]:
     return _public(row)
 
 
-def claim(ticket_id: str, agent_id: str, url: Optional[str] = None) -> Dict[str, Any]:
-    """The agent takes the ticket. Another agent's ticket, or a finished one, is a conflict."""
+def claim(ticket_id: str, agent_id: str, url: Optional[str] = None,
+          agents: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+    """The agent takes the ticket. Another agent's ticket, or a finished one, is a conflict;
+    a ticket held by someone no longer among `agents` (removed from the desk) can be taken."""
+    holders = [handoff_tickets.c.agent_id.is_(None), handoff_tickets.c.agent_id == agent_id]
+    if agents is not None:
+        holders.append(handoff_tickets.c.agent_id.notin_(list(agents)))
     with engine(url).begin() as conn:
         result = conn.execute(
             handoff_tickets.update()
             .where(
                 handoff_tickets.c.id == ticket_id,
                 handoff_tickets.c.status.notin_(FINISHED),
-                sa.or_(handoff_tickets.c.agent_id.is_(None), handoff_tickets.c.agent_id == agent_id),
+                sa.or_(*holders),
             )
             .values(agent_id=agent_id, status="claimed", updated_at=dt.datetime.now(dt.timezone.utc))
         )

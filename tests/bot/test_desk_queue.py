@@ -91,3 +91,11 @@ def test_a_broken_agents_file_is_a_clear_error(data_dir) -> None:
     agents_file().write_text("agents: [{id: sam}]\n")
     with pytest.raises(AgentConfigError, match="agents.0"):
         load_agents()
+
+
+def test_a_removed_agents_ticket_can_be_taken_over() -> None:
+    ticket_id = _file("r", "high", 1)
+    tickets.claim(ticket_id, "sam", agents=["sam", "noor"])
+    with pytest.raises(tickets.TicketError):
+        tickets.claim(ticket_id, "noor", agents=["sam", "noor"])  # sam is still on the desk
+    assert tickets.claim(ticket_id, "noor", agents=["noor"])["agent_id"] == "noor"  # sam was removed

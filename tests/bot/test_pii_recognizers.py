@@ -99,6 +99,8 @@ def test_identifiers_with_checksums_and_formats(text: str, expected: Expected) -
         "how long until i'm refunded",
         "I bought a Tommy Hilfiger jacket",
         "Calvin Klein riem is kapot",
+        "I ordered the Samsung Galaxy",
+        "ik heb het bij Zara gekocht",
         "Paul Smith shirt te klein",
         "Dr. Oetker pizza was koud",
         "ik wil de Emma mattress retourneren",
@@ -151,6 +153,8 @@ def test_never_less_than_presidio_and_name_cues_beat_the_brand_list(text: str, e
         ("thx - Joost", [("PERSON", "Joost")]),
         ("the name should be kathryn hardy", [("PERSON", "kathryn hardy")]),
         ("pakket tnv Sanne Visser", [("PERSON", "Sanne Visser")]),
+        ("I'm Job Schuylenborch, my father passed away", [("PERSON", "Job Schuylenborch")]),  # "job" is a word too
+        ("hello, I'm Zara Jansen", [("PERSON", "Zara Jansen")]),  # a name after a cue beats the brand list
         ("Meir 1 bus 2, 2000 Antwerpen", [("STREET_ADDRESS", "Meir 1 bus 2, 2000 Antwerpen")]),
         ("deliver to Hauptstraße 17", [("STREET_ADDRESS", "Hauptstraße 17")]),
         ("postcode 1234 AB 12", [("STREET_ADDRESS", "1234 AB 12")]),

@@ -128,6 +128,7 @@ def test_the_desk_needs_an_agent_token(candor, agents) -> None:
     assert Desk(candor, "not-a-token").call("GET", "queue").status_code == 401
     assert Desk(candor, "not-a-token").call("POST", "tickets/x/claim").status_code == 401
     assert agents["sam"].ok("GET", "me") == {"id": "sam", "name": "Sam"}
+    assert agents["sam"].call("GET", "queue").headers["Cache-Control"] == "no-store"
 
 
 def test_queue_orders_by_priority_then_waiting_time_only(candor, agents) -> None:

@@ -76,6 +76,15 @@ PERSON_VERBS = (
 )
 
 
+def _has_surname(name_words: List[str]) -> bool:
+    """A capitalised word after the first that is no common word: "Job Schuylenborch" is a
+    name although "job" is a word; "Very Happy" is not."""
+    return any(
+        w[:1].isupper() and len(w.strip(".,!?")) > 1 and not is_common_word(w.strip(".,!?"), ("en", "nl"), 300)
+        for w in name_words[1:]
+    )
+
+
 class PersonCueRecognizer(CandorPatternRecognizer):
     """Names after (or before) a cue, in any letter case."""
 
@@ -136,7 +145,7 @@ class PersonCueRecognizer(CandorPatternRecognizer):
             elif name == "full name":
                 # Names of every origin count, known to the first-name list or not; brands
                 # after an article ("the Samsung Galaxy") are let go by the engine.
-                if len(name_words) < 2 or not looks_like_first_name(name_words[0]):
+                if len(name_words) < 2 or not (looks_like_first_name(name_words[0]) or _has_surname(name_words)):
                     continue
             elif name == "name list":
                 names = [w.strip(",") for w in name_words if w.strip(",") not in ("and", "en", "&", "or", "of", "und", "et")]
@@ -155,7 +164,9 @@ class PersonCueRecognizer(CandorPatternRecognizer):
                 if len(name_words) != 1 or not is_known_first_name(word) or is_calendar_word(word) \
                         or is_frequent_word(word):
                     continue
-            elif name not in ("strong cue", "name cue") and not looks_like_first_name(name_words[0]):
+            elif name not in ("strong cue", "name cue") and not (
+                looks_like_first_name(name_words[0]) or (name_words[0][:1].isupper() and _has_surname(name_words))
+            ):
                 continue
             result.start, result.end = start, end
             # The engine reads which cue found the name (Presidio drops pattern names later).
