@@ -220,8 +220,8 @@ class AgentDeskInput(InputChannel):
             "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
         }]))
         message = {"text": shown, "metadata": metadata["candor"]}
-        if ticket.get("channel") == "socketio":
-            await _push_socketio(request, sender_id, message)
+        if ticket.get("channel") == "socketio" and await _push_socketio(request, sender_id, message):
+            return
         else:
             # REST (and any channel without push): delivered with the next response.
             tickets.hold_reply(ticket["id"], sender_id, agent.id,
@@ -259,10 +259,15 @@ def _reply_text(request: Request) -> str:
     return text
 
 
-async def _push_socketio(request: Request, sender_id: str, message: Dict[str, Any]) -> None:
-    """Send to the customer's socket.io room (their session id, with session persistence)."""
+async def _push_socketio(request: Request, sender_id: str, message: Dict[str, Any]) -> bool:
+    """Send to the customer's socket.io room (their verified sender id); False when no
+    socket of theirs is connected (the reply is then held until they are back)."""
     for channel in getattr(request.app.ctx, "input_channels", []):
         if channel.name() == "socketio" and getattr(channel, "sio", None) is not None:
-            await channel.sio.emit(channel.bot_message_evt, message, room=sender_id)
-            return
+            namespace = getattr(channel, "namespace", None) or "/"
+            if not channel.sio.manager.rooms.get(namespace, {}).get(sender_id):
+                return False
+            await channel.sio.emit(channel.bot_message_evt, message, room=sender_id, namespace=namespace)
+            return True
     logger.warning("Agent desk: no socket.io channel to deliver a reply to a web-chat customer.")
+    return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -24,6 +24,8 @@ from socketio import AsyncServer
 from bot.channels.limits import capped, too_long
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
+from bot.pii.vault import Vault
+from bot.storage.tickets import take_held_replies
 
 logger = logging.getLogger(__name__)
 SIGN_IN = "Please sign in again to chat with us: this conversation could not be verified."
@@ -62,6 +64,16 @@ def _without_tokens(value: Any) -> Any:
     return {k: _without_tokens(v) if isinstance(v, dict) else v for k, v in value.items() if k not in TOKEN_KEYS}
 
 
+def held_replies(sender_id: str) -> List[Dict[str, Any]]:
+    """The customer's waiting human replies, oldest first (deleted as they are taken)."""
+    vault, messages = Vault(), []
+    for sealed in take_held_replies(sender_id):
+        text = vault.unseal(sender_id, sealed)
+        if text is not None:  # None: the conversation's key was erased
+            messages.append(json.loads(text))
+    return messages
+
+
 class CandorSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output, but a custom payload (the data export) is sent as one
     `bot_uttered` with `{"custom": ...}`, as web chats expect: Rasa's own passes its keys
@@ -93,7 +105,7 @@ class CandorSocketIOInput(SocketIOInput):
         async def remember_app(app: Any, _loop: Any) -> None:
             server["app"] = app
 
-        def bind(sid: Text, token: Optional[str]) -> Optional[str]:
+        async def bind(sid: Text, token: Optional[str]) -> Optional[str]:
             if token:
                 try:
                     sender = verify(token)
@@ -103,6 +115,9 @@ class CandorSocketIOInput(SocketIOInput):
                 if senders.get(sid) != sender:
                     senders[sid] = sender
                     sio.enter_room(sid, sender, namespace=self.namespace)
+                    # Human replies written while the customer was away wait for them.
+                    for message in held_replies(sender):
+                        await sio.emit(self.bot_message_evt, message, room=sid, namespace=self.namespace)
             return senders.get(sid)
 
         @blueprint.route("/", methods=["GET"])
@@ -111,7 +126,7 @@ class CandorSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            bind(sid, _token_in(auth))
+            await bind(sid, _token_in(auth))
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
@@ -120,14 +135,14 @@ class CandorSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            sender = bind(sid, _token_in(data or {}))
+            sender = await bind(sid, _token_in(data or {}))
             # The session is the verified sender; a client's own session_id means nothing.
             await sio.emit("session_confirm", sender or "", room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Dict) -> None:
             data = data if isinstance(data, dict) else {}
-            sender = bind(sid, _token_in(data))
+            sender = await bind(sid, _token_in(data))
             if not sender:
                 await sio.emit(self.bot_message_evt, {"text": SIGN_IN}, room=sid, namespace=self.namespace)
                 return

@@ -228,6 +228,43 @@ def test_a_human_reply_reaches_a_socketio_customer_live(candor, agents) -> None:
     assert candor.query("select count(*) from agent_replies where sender_id = ?", session) == [(0,)]
 
 
+def test_a_human_reply_to_an_offline_socketio_customer_waits_for_them(candor, agents) -> None:
+    import socketio
+
+    sam = agents["sam"]
+    session = f"web-{uuid.uuid4().hex[:10]}"
+    token = candor.identity(session)["Authorization"][7:]
+    first = socketio.Client(reconnection=False)
+    first.connect(candor.url, socketio_path="socket.io")
+    try:
+        first.emit("session_request", {"session_id": session, "customData": {"token": token}})
+        first.emit("user_uttered", {"message": "I want to talk to a human", "session_id": session})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not candor.query(
+                "select id from handoff_tickets where sender_id = ?", session):
+            time.sleep(0.5)
+    finally:
+        first.disconnect()
+    time.sleep(1)
+    ticket = sam.ticket_of(session)
+    sam.ok("POST", f"tickets/{ticket['id']}/claim")
+    sam.ok("POST", f"tickets/{ticket['id']}/reply", json={"text": "Are you still there?"})
+    assert candor.query("select count(*) from agent_replies where sender_id = ?", session) == [(1,)]
+    received: List[Dict] = []
+    back = socketio.Client(reconnection=False)
+    back.on("bot_uttered", lambda data: received.append(data))
+    back.connect(candor.url, socketio_path="socket.io")
+    try:
+        back.emit("session_request", {"session_id": session, "customData": {"token": token}})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not received:
+            time.sleep(0.3)
+    finally:
+        back.disconnect()
+    assert [m["text"] for m in received] == ["Sam (human agent): Are you still there?"]
+    assert candor.query("select count(*) from agent_replies where sender_id = ?", session) == [(0,)]
+
+
 def test_a_change_of_address_without_consent_is_a_high_priority_ticket(candor) -> None:
     [(order,)] = candor.query(
         "select order_number from orders where status in ('processing', 'packed') limit 1")
