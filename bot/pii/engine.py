@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import tldextract
-from presidio_analyzer import AnalyzerEngine, Pattern, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
-    EmailRecognizer,
 )
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
@@ -54,6 +52,7 @@ WORDY_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
 # called Paul Smith is not a shirt.
 NAME_CUES = frozenset({"name cue"})
 PERSON_CUES = frozenset({"weak cue", "sign-off", "trailing cue"})
+WORD_SPAN = re.compile(r"[\w'’-]+")
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
 PARTICLE_BEFORE = re.compile(r"(?:\b(?:van|de|der|den|ter|ten|te|het|la|le|el|al|bin|ibn|von|da|di|du|dos|del|mac|mc)|'t|d')\s*$", re.IGNORECASE)
@@ -131,6 +130,11 @@ def _subtract(span: Tuple[int, int], holes: Sequence[Tuple[int, int]]) -> List[T
     return pieces
 
 
+@functools.lru_cache(maxsize=8)
+def _word_spans(text: str) -> List[Tuple[int, int]]:
+    return [m.span() for m in WORD_SPAN.finditer(text)]
+
+
 def _rank(entity_type: str, prefer: frozenset) -> int:
     """Which type names a merged finding: special categories, then specific recognizers,
     then what spaCy's NER guessed."""
@@ -168,19 +172,6 @@ def _with_surname(text: str, end: int, allowed: Sequence[Tuple[int, int]]) -> in
     return new_end
 
 
-class NoContextBoost(ContextAwareEnhancer):
-    """Candor's recognizers score by their own checks (a checksum, a cue they match), so
-    Presidio's context pass, the slowest part of an analysis after spaCy, is skipped for
-    them; Presidio's own recognizers keep it in the baseline."""
-
-    def __init__(self) -> None:
-        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                         context_prefix_count=0, context_suffix_count=0)
-
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
-        return raw_results
-
-
 class PiiEngine:
     """Finds and masks personal data as `policies/pii.yml` says.
 
@@ -213,7 +204,6 @@ class PiiEngine:
         registry = RecognizerRegistry(supported_languages=[language])
         for recognizer in (
             PersonCueRecognizer(),
-            EmailRecognizer(),
             ObfuscatedEmailRecognizer(),
             PhoneCueRecognizer(),
             CandorIbanRecognizer(context=list(context.get("IBAN_CODE", ())) or None),
@@ -233,14 +223,10 @@ class PiiEngine:
               for entity, pattern in policy.special_categories.items()),
         ):
             registry.add_recognizer(recognizer)
-        self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=self.nlp_engine, supported_languages=[language],
-            context_aware_enhancer=NoContextBoost(),
-        )
+        self.own_recognizers = [r for r in registry.recognizers
+                                if any(e in self.policy.entities for e in r.supported_entities)]
         self.anonymizer = AnonymizerEngine()
         self.entities = [e for e, rule in policy.entities.items() if rule.operator != "keep"]
-        supported = {e for r in registry.recognizers for e in r.supported_entities}
-        self.own_entities = [e for e in self.entities if e in supported]
         self.places = words.place_names(policy.place_countries, policy.place_min_population)
         self.large_places = words.large_places(policy.place_countries)
 
@@ -274,7 +260,7 @@ class PiiEngine:
         value = " ".join(text[start:end].casefold().split())
         if words.is_known_first_name(value) and value not in self.large_places:
             return False
-        tokens = [m.span() for m in re.finditer(r"[\w'’-]+", text)]
+        tokens = _word_spans(text)
         for i, (a, _) in enumerate(tokens):
             if a >= end:
                 break
@@ -296,6 +282,14 @@ class PiiEngine:
         named = list(self.policy.allow_list.items()) + [("extra", p) for p in extra]
         spans = [(*m.span(), kind) for kind, p in named for m in p.finditer(text)]
         return spans + [(*m.span(), "placeholder") for m in PLACEHOLDER.finditer(text)]
+
+    def _own_findings(self, text: str, artifacts: Any) -> List[RecognizerResult]:
+        """Candor's recognizers, called directly: they score by their own checks, so
+        Presidio's analyzer loop (context pass, copies) would only add time."""
+        results: List[RecognizerResult] = []
+        for recognizer in self.own_recognizers:
+            results.extend(recognizer.analyze(text, recognizer.supported_entities, artifacts) or [])
+        return EntityRecognizer.remove_duplicates(results)
 
     def _rule(self, entity_type: str):
         return self.policy.entities.get(entity_type)
@@ -326,10 +320,7 @@ class PiiEngine:
         # Candor's findings first: on a tie (same span) the more specific type names it
         # ("NL_BSN" rather than Presidio's "US_SSN" for a BSN).
         candidates: List[Finding] = []
-        own = self.analyzer.analyze(
-            text=text, language=language, entities=self.own_entities, nlp_artifacts=artifacts
-        )
-        for result in own:
+        for result in self._own_findings(text, artifacts):
             rule = self._rule(result.entity_type)
             if rule is None or result.score < rule.threshold:
                 continue
