@@ -8,7 +8,6 @@ customer's next message, labelled as from a human agent (`"metadata": {"from": "
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -21,8 +20,7 @@ from sanic.response import HTTPResponse
 from bot.channels.limits import capped
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, bearer, verify
-from bot.pii.vault import Vault
-from bot.storage.tickets import take_held_replies
+from bot.storage.tickets import held_messages
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +103,6 @@ class CandorRestInput(RestInput):
 
 async def deliver_held_replies(collector: CollectingOutputChannel, sender_id: str) -> int:
     """Put the customer's waiting agent replies into this response, oldest first."""
-    delivered = 0
-    vault = Vault()
-    for sealed in take_held_replies(sender_id):
-        text = vault.unseal(sender_id, sealed)
-        if text is None:
-            continue  # the conversation's key was erased: nothing left to deliver
-        message = json.loads(text)
-        collector.messages.append({"recipient_id": sender_id, **message})
-        delivered += 1
-    return delivered
+    messages = held_messages(sender_id)
+    collector.messages.extend({"recipient_id": sender_id, **message} for message in messages)
+    return len(messages)

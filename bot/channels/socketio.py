@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -24,8 +24,7 @@ from socketio import AsyncServer
 from bot.channels.limits import capped, too_long
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
-from bot.pii.vault import Vault
-from bot.storage.tickets import take_held_replies
+from bot.storage.tickets import held_messages
 
 logger = logging.getLogger(__name__)
 SIGN_IN = "Please sign in again to chat with us: this conversation could not be verified."
@@ -62,16 +61,6 @@ def _without_tokens(value: Any) -> Any:
     if not isinstance(value, dict):
         return {}
     return {k: _without_tokens(v) if isinstance(v, dict) else v for k, v in value.items() if k not in TOKEN_KEYS}
-
-
-def held_replies(sender_id: str) -> List[Dict[str, Any]]:
-    """The customer's waiting human replies, oldest first (deleted as they are taken)."""
-    vault, messages = Vault(), []
-    for sealed in take_held_replies(sender_id):
-        text = vault.unseal(sender_id, sealed)
-        if text is not None:  # None: the conversation's key was erased
-            messages.append(json.loads(text))
-    return messages
 
 
 class CandorSocketIOOutput(SocketIOOutput):
@@ -116,7 +105,7 @@ class CandorSocketIOInput(SocketIOInput):
                     senders[sid] = sender
                     sio.enter_room(sid, sender, namespace=self.namespace)
                     # Human replies written while the customer was away wait for them.
-                    for message in held_replies(sender):
+                    for message in held_messages(sender):
                         await sio.emit(self.bot_message_evt, message, room=sid, namespace=self.namespace)
             return senders.get(sid)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional
@@ -53,6 +54,16 @@ def transcript_from_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, A
     return lines[-TRANSCRIPT_TURNS:]
 
 
+def _unfinished(conn: Any, sender_id: str) -> Optional[Any]:
+    """The customer's one ticket that no human has handed back or closed yet (a row), or None."""
+    return conn.execute(
+        sa.select(handoff_tickets).where(
+            handoff_tickets.c.sender_id == sender_id,
+            handoff_tickets.c.status.notin_(FINISHED),
+        )
+    ).mappings().first()
+
+
 def open_ticket(
     sender_id: str,
     reason: str,
@@ -65,12 +76,7 @@ def open_ticket(
     """File a ticket, or return the customer's ticket that is still open (no duplicates)."""
     now = dt.datetime.now(dt.timezone.utc)
     with engine(url).begin() as conn:
-        existing = conn.execute(
-            sa.select(handoff_tickets).where(
-                handoff_tickets.c.sender_id == sender_id,
-                handoff_tickets.c.status.notin_(FINISHED),
-            )
-        ).mappings().first()
+        existing = _unfinished(conn, sender_id)
         if existing is not None:
             # One open ticket per customer. A more urgent trigger raises its priority.
             more_urgent = PRIORITY_RANK[priority] < PRIORITY_RANK.get(existing["priority"], 2)
@@ -112,12 +118,7 @@ def raise_priority(sender_id: str, reason: str, priority: str, summary: Dict[str
     """Make the customer's unfinished ticket at least as urgent as `priority` (its
     transcript untouched); False if there is no such ticket."""
     with engine(url).begin() as conn:
-        existing = conn.execute(
-            sa.select(handoff_tickets).where(
-                handoff_tickets.c.sender_id == sender_id,
-                handoff_tickets.c.status.notin_(FINISHED),
-            )
-        ).mappings().first()
+        existing = _unfinished(conn, sender_id)
         if existing is None:
             return False
         if PRIORITY_RANK[priority] < PRIORITY_RANK.get(existing["priority"], 2):
@@ -133,12 +134,7 @@ def raise_priority(sender_id: str, reason: str, priority: str, summary: Dict[str
 def unfinished_ticket(sender_id: str, url: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """The customer's ticket that no human has handed back or closed yet, if any."""
     with engine(url).connect() as conn:
-        row = conn.execute(
-            sa.select(handoff_tickets).where(
-                handoff_tickets.c.sender_id == sender_id,
-                handoff_tickets.c.status.notin_(FINISHED),
-            )
-        ).mappings().first()
+        row = _unfinished(conn, sender_id)
     return dict(row) if row is not None else None
 
 
@@ -157,19 +153,14 @@ def append_to_open_ticket(sender_id: str, lines: List[Dict[str, Any]], url: Opti
     if not lines:
         return False
     with engine(url).begin() as conn:
-        ticket = conn.execute(
-            sa.select(handoff_tickets.c.id, handoff_tickets.c.transcript).where(
-                handoff_tickets.c.sender_id == sender_id,
-                handoff_tickets.c.status.notin_(FINISHED),
-            )
-        ).first()
+        ticket = _unfinished(conn, sender_id)
         if ticket is None:
             return False
         conn.execute(
             handoff_tickets.update()
-            .where(handoff_tickets.c.id == ticket.id)
+            .where(handoff_tickets.c.id == ticket["id"])
             .values(
-                transcript=list(ticket.transcript or []) + lines,
+                transcript=list(ticket["transcript"] or []) + lines,
                 updated_at=dt.datetime.now(dt.timezone.utc),
             )
         )
@@ -305,6 +296,18 @@ def hold_reply(ticket_id: str, sender_id: str, agent_id: str, sealed: bytes, url
                 sealed_message=sealed, created_at=dt.datetime.now(dt.timezone.utc),
             )
         )
+
+
+def held_messages(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The customer's waiting human replies, decrypted, oldest first (taken: deleted)."""
+    from bot.pii.vault import Vault  # importing bot.pii loads Presidio: only when replies wait
+
+    vault, messages = Vault(url), []
+    for sealed in take_held_replies(sender_id, url):
+        text = vault.unseal(sender_id, sealed)
+        if text is not None:  # None: the conversation's key was erased, nothing to deliver
+            messages.append(json.loads(text))
+    return messages
 
 
 def take_held_replies(sender_id: str, url: Optional[str] = None) -> List[bytes]:

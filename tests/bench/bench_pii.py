@@ -21,7 +21,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -94,7 +94,7 @@ def load_evaluator(path: Path) -> List[Sample]:
 
 
 def score(detect: Callable[[str], Typed], samples: List[Sample], counted: Callable[[str], bool],
-          names: Dict[str, str] = {}) -> Dict:  # noqa: B006 - read only
+          names: Optional[Dict[str, str]] = None) -> Dict:
     for sample in samples[:20]:  # warm-up
         detect(sample.text)
     hits: Dict[str, List[bool]] = defaultdict(list)
@@ -110,7 +110,7 @@ def score(detect: Callable[[str], Typed], samples: List[Sample], counted: Callab
         for a, b, kind in typed:
             hit = any(s < b and a < e for _, s, e in sample.values)
             precise.append(hit)
-            precise_by_type[names.get(kind, kind)].append(hit)
+            precise_by_type[(names or {}).get(kind, kind)].append(hit)
         for kind, start, end in sample.values:
             hit = covered(spans, start, end, sample.text)
             hits[kind].append(hit)

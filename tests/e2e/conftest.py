@@ -42,12 +42,15 @@ class Instance:
     output: Path
     jwt_secret: str = ""
 
-    def identity(self, sender: str) -> Dict[str, str]:
-        """The header that proves `sender` (a JWT signed with this instance's key)."""
+    def jwt(self, sender: str) -> str:
+        """A token that proves `sender` (HS256, signed with this instance's key)."""
         import jwt
 
-        token = jwt.encode({"sub": sender, "exp": int(time.time()) + 3600}, self.jwt_secret, algorithm="HS256")
-        return {"Authorization": f"Bearer {token}"}
+        return jwt.encode({"sub": sender, "exp": int(time.time()) + 3600}, self.jwt_secret, algorithm="HS256")
+
+    def identity(self, sender: str) -> Dict[str, str]:
+        """The header that proves `sender`."""
+        return {"Authorization": f"Bearer {self.jwt(sender)}"}
 
     @property
     def url(self) -> str:

@@ -222,7 +222,7 @@ def test_the_data_export_arrives_over_socketio_and_the_turn_is_kept(candor) -> N
     client.on("bot_uttered", lambda data: received.append(data))
     client.connect(candor.url, socketio_path="socket.io")
     try:
-        token = candor.identity(customer)["Authorization"][7:]
+        token = candor.jwt(customer)
         client.emit("session_request", {"session_id": customer, "customData": {"token": token}})
         client.emit("user_uttered", {"message": "what data do you have about me?", "session_id": customer})
         deadline = time.monotonic() + 60

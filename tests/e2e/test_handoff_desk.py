@@ -206,7 +206,7 @@ def test_a_human_reply_reaches_a_socketio_customer_live(candor, agents) -> None:
     session = f"web-{uuid.uuid4().hex[:10]}"
     client.connect(candor.url, socketio_path="socket.io")
     try:
-        client.emit("session_request", {"session_id": session, "customData": {"token": candor.identity(session)["Authorization"][7:]}})
+        client.emit("session_request", {"session_id": session, "customData": {"token": candor.jwt(session)}})
         client.emit("user_uttered", {"message": "I want to talk to a human", "session_id": session})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not candor.query(
@@ -233,7 +233,7 @@ def test_a_human_reply_to_an_offline_socketio_customer_waits_for_them(candor, ag
 
     sam = agents["sam"]
     session = f"web-{uuid.uuid4().hex[:10]}"
-    token = candor.identity(session)["Authorization"][7:]
+    token = candor.jwt(session)
     first = socketio.Client(reconnection=False)
     first.connect(candor.url, socketio_path="socket.io")
     try:

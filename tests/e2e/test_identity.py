@@ -56,7 +56,7 @@ def test_socketio_sender_is_the_tokens_not_the_session_id_a_client_asks_for(cand
     client.connect(candor.url, socketio_path="socket.io")
     try:
         # Asks for the victim's session, proves only the attacker's identity.
-        token = candor.identity(attacker)["Authorization"][7:]
+        token = candor.jwt(attacker)
         client.emit("session_request", {"session_id": victim, "customData": {"token": token}})
         client.emit("user_uttered", {"message": "where is my order?", "session_id": victim})
         deadline = time.monotonic() + 60

@@ -247,7 +247,7 @@ def test_socketio_channel_discloses_first_and_answers(candor) -> None:
     session = sender()
     client.connect(candor.url, socketio_path="socket.io")
     try:
-        client.emit("session_request", {"session_id": session, "customData": {"token": candor.identity(session)["Authorization"][7:]}})
+        client.emit("session_request", {"session_id": session, "customData": {"token": candor.jwt(session)}})
         client.emit("user_uttered", {"message": "how can I pay?", "session_id": session})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any("iDEAL" in m.get("text", "") for m in received):
