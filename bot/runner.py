@@ -130,6 +130,7 @@ LOG_ALLOW = tuple(regex.compile(p) for p in (
     r"\b(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD) /[\w/.?=&%{}-]*(?: HTTP/[\d.]+)?(?: \d{3}(?: \d+)?)?",
     r"\bv\d+\.\d+\.\d+\b|(?<![\d.])\d+\.\d+\.\d+(?![.\d])",
     r"\bTask(?:-\d+)?\b|\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b",
+    r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",  # names in code: labels_to_ignore, utter_greet
 ))
 
 

@@ -52,6 +52,8 @@ def test_a_token_that_starts_with_a_dash_stays_one_argument(tmp_path) -> None:
         "2026-11-28 01:53:12 DEBUG    engineio.server  - 4f1c2a9e8b7d6c5e: Sending packet OPEN data {'sid': '4f1c2a9e8b7d6c5e'}",
         "[2026-11-28 01:53:12 +0000] [1234] [INFO] Sanic v22.12.0 goin fast @ http://127.0.0.1:5055",
         "2026-11-28 01:53:12 INFO     sanic.access  - 127.0.0.1:52144 POST /webhooks/rest/webhook 200 1234",
+        "2026-11-28 03:34:46 WARNING  presidio-analyzer  - Entity CARDINAL is not mapped to a Presidio "
+        "entity, but keeping anyway. Add to `labels_to_ignore` to remove.",
     ],
 )
 def test_the_log_masker_leaves_the_servers_own_words_alone(line: str) -> None:
