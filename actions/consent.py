@@ -5,7 +5,7 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import hand_off
@@ -190,8 +190,10 @@ class ActionGoodbye(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_goodbye")
+        # Goodbye inside a form ends the form: it does not ask its question again.
+        events: List[Dict[Text, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop.get("name") else []
         purpose = policies().purpose("improve_assistant")
         decided = consent.current(tracker.sender_id).get(purpose.name)
         if decided and decided["notice_version"] == purpose.version:
-            return []
-        return [ask(dispatcher, purpose)]
+            return events
+        return events + [ask(dispatcher, purpose)]

@@ -12,9 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.consent import SayConsentText, ask_or_go, placeholder_for
 from actions.handoff import hand_off
+from actions.orders import CHECK, messages
 from bot.guardrails.loader import policies
 from bot.storage import consent
 from bot.storage.db import address_change_requests, engine
+from bot.storage.orders import owner_checked
 
 
 def _extract(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, entity_type: str,
@@ -70,13 +72,17 @@ class ActionSubmitNewAddress(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         placeholder, order_number = tracker.get_slot("new_address"), tracker.get_slot("order_number")
+        # Checked again at submit: the order whose owner check passed, not whatever the slot holds.
+        if tracker.get_slot(CHECK) != order_number or not owner_checked(tracker.sender_id, order_number):
+            dispatcher.utter_message(text=messages()["order_not_checked"])
+            return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
         _tag(tracker, placeholder, "delivery_address_change")
         with engine().begin() as conn:
             conn.execute(address_change_requests.insert().values(
                 sender_id=tracker.sender_id, order_number=order_number, address_placeholder=placeholder,
                 created_at=dt.datetime.now(dt.timezone.utc)))
         dispatcher.utter_message(text=policies().consent_texts["new_address_saved"].format(order_number=order_number))
-        return [SlotSet("new_address", None), SlotSet("order_number", None)]
+        return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
 
 
 class ActionOfferCallback(Action):

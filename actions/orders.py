@@ -15,7 +15,17 @@ from rasa_sdk.types import DomainDict
 from actions.consent import PENDING, ask, ask_or_go, order_by_email, placeholder_for
 from bot.guardrails.loader import policies
 from bot.storage import consent
-from bot.storage.orders import Order, find_order, normalise_order_number
+from bot.storage.orders import (
+    Order,
+    check_locked,
+    check_owner,
+    find_order,
+    normalise_order_number,
+    owner_checked,
+    record_check,
+)
+
+CHECK = "order_check"  # the order number whose owner check passed in this form
 
 MESSAGES_FILE = Path(__file__).with_name("orders.yml")
 MESSAGE_KEYS = (
@@ -24,6 +34,11 @@ MESSAGE_KEYS = (
     "order_not_found",
     "address_not_changeable",
     "address_changeable",
+    "ask_order_check",
+    "ask_order_postcode",
+    "order_check_failed",
+    "order_check_locked",
+    "order_not_checked",
 )
 
 
@@ -59,12 +74,60 @@ def describe(order: Order) -> Text:
     return " ".join(parts)
 
 
+def typed_number(tracker: Tracker, number: str) -> bool:
+    """Did the customer type this order number (rather than have it looked up by e-mail)?"""
+    return any(normalise_order_number(e.get("text")) == number
+               for e in tracker.events if e.get("event") == "user")
+
+
+def locked_out(dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """Too many failed checks: say so and end the form (its closing action explains again)."""
+    dispatcher.utter_message(text=messages()["order_check_locked"])
+    return {"order_number": None, CHECK: None, "requested_slot": None}
+
+
 class _OrderNumberValidation(FormValidationAction):
-    """Shared, abstract validation for forms that ask for an order number."""
+    """Shared, abstract validation for forms that show or change an order: the order number,
+    then a second fact of that order (ownership check), rate-limited per sender and order."""
 
     @abc.abstractmethod
     def name(self) -> Text:
         """`validate_<form name>`."""
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # The slot mapping only fills the number while the form asks for it; when the form
+        # starts, the message that started it may hold the number.
+        if tracker.active_loop.get("name") or tracker.get_slot("order_number"):
+            return {}
+        found = [e.get("value") for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == "order_number"]
+        return {"order_number": found[0]} if found else {}
+
+    async def extract_order_check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        text = (tracker.latest_message.get("text") or "")
+        if tracker.get_slot("requested_slot") != CHECK:
+            # Number and proof in one message ("CND-123456, postcode 1234 AB").
+            number = normalise_order_number(text)
+            if number is None or tracker.get_slot(CHECK) == number:
+                return {}
+        if number is None:
+            return {}
+        if check_locked(tracker.sender_id, number):
+            return locked_out(dispatcher)
+        passed = check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
+        if passed:
+            return {CHECK: number}
+        if passed is None:  # no postcode or e-mail in it: the form's usual unhappy path
+            return {}
+        if check_locked(tracker.sender_id, number):
+            return locked_out(dispatcher)
+        dispatcher.utter_message(text=messages()["order_check_failed"].format(order_number=number))
+        return {CHECK: None}
 
     def validate_order_number(
         self,
@@ -73,16 +136,36 @@ class _OrderNumberValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[Text, Any]:
+        if check_locked(tracker.sender_id):
+            return locked_out(dispatcher)
         number = normalise_order_number(slot_value)
         if number is None:
             dispatcher.utter_message(text=messages()["order_number_format"])
             return {"order_number": None}
         if find_order(number) is None:
+            record_check(tracker.sender_id, number, passed=False)  # guessing numbers is limited too
+            if check_locked(tracker.sender_id):
+                return locked_out(dispatcher)
             dispatcher.utter_message(
                 text=messages()["order_not_found"].format(order_number=number)
             )
             return {"order_number": None}
+        if tracker.get_slot(CHECK) not in (None, number):
+            return {"order_number": number, CHECK: None}  # another order: check again
         return {"order_number": number}
+
+    def validate_order_check(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        # Only a check that passed for the order in the form counts.
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        if slot_value is None or slot_value != number or not owner_checked(tracker.sender_id, number):
+            return {CHECK: None}
+        return {CHECK: number}
 
 
 class ValidateOrderStatusForm(_OrderNumberValidation):
@@ -106,7 +189,9 @@ class ValidateOrderStatusForm(_OrderNumberValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        if "order_number" in entities or "pii_email_address" not in entities:
+        if "order_number" in entities or tracker.get_slot("order_number"):
+            return await super().extract_order_number(dispatcher, tracker, domain)
+        if "pii_email_address" not in entities or tracker.get_slot("requested_slot") not in (None, "order_number"):
             return {}
         purpose = policies().purpose("order_lookup_by_email")
         placeholder = placeholder_for(tracker, "EMAIL_ADDRESS")
@@ -143,9 +228,33 @@ class ActionAskOrderNumber(Action):
         return []
 
 
-def _order_from_slot(tracker: Tracker) -> Optional[Order]:
+class ActionAskOrderCheck(Action):
+    """Asks for the second fact: the delivery postcode, or the e-mail address the order was
+    placed with (not when the order was found through that e-mail address)."""
+
+    def name(self) -> Text:
+        return "action_ask_order_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        number = normalise_order_number(tracker.get_slot("order_number")) or ""
+        key = "ask_order_check" if typed_number(tracker, number) else "ask_order_postcode"
+        dispatcher.utter_message(text=messages()[key].format(order_number=number))
+        return []
+
+
+def _order_from_slot(tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Order]:
+    """The order in the slot, only if this customer passed its owner check (checked again
+    here, against the database: a slot alone proves nothing); else says why not."""
     number = normalise_order_number(tracker.get_slot("order_number"))
-    return find_order(number) if number else None
+    if number and owner_checked(tracker.sender_id, number) and tracker.get_slot(CHECK) == number:
+        order = find_order(number)
+        if order is not None:
+            return order
+    locked = check_locked(tracker.sender_id, number)
+    dispatcher.utter_message(text=messages()["order_check_locked" if locked else "order_not_checked"])
+    return None
 
 
 class ActionOrderStatus(Action):
@@ -157,12 +266,10 @@ class ActionOrderStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        order = _order_from_slot(tracker)
-        if order is None:
-            dispatcher.utter_message(text=messages()["order_number_format"])
-        else:
+        order = _order_from_slot(tracker, dispatcher)
+        if order is not None:
             dispatcher.utter_message(text=describe(order))
-        return [SlotSet("order_number", None)]
+        return [SlotSet("order_number", None), SlotSet(CHECK, None)]
 
 
 class ActionChangeAddress(Action):
@@ -174,17 +281,16 @@ class ActionChangeAddress(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        order = _order_from_slot(tracker)
+        order = _order_from_slot(tracker, dispatcher)
         if order is None:
-            dispatcher.utter_message(text=messages()["order_number_format"])
-            return [SlotSet("order_number", None)]
+            return [SlotSet("order_number", None), SlotSet(CHECK, None)]
         if not order.address_changeable:
             dispatcher.utter_message(
                 text=messages()["address_not_changeable"].format(
                     order_number=order.order_number, status=STATUS_TEXT[order.status]
                 )
             )
-            return [SlotSet("order_number", None)]
+            return [SlotSet("order_number", None), SlotSet(CHECK, None)]
         # The bot can take the new address itself, with consent; no means a human does it.
         dispatcher.utter_message(text=messages()["address_changeable"].format(order_number=order.order_number))
         return ask_or_go(dispatcher, tracker, "delivery_address_change", then="new_address_form")

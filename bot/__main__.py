@@ -48,6 +48,20 @@ def _setup() -> int:
     return 0
 
 
+def _orders(args) -> int:
+    import json
+
+    from bot.storage.orders import fake_orders, seed_orders
+
+    settings().ensure_dirs()
+    seed_orders()
+    for order in fake_orders(settings().fake_orders_seed())[:max(args.limit, 0)]:
+        facts = {"order_number": order.order_number, "status": order.row["status"],
+                 "email": order.email, "postcode": order.postcode}
+        print(json.dumps(facts) if args.json else "  ".join(f"{v:<28}" for v in facts.values()).rstrip())
+    return 0
+
+
 def _agent(args) -> int:
     from bot.channels.agents import AgentConfigError, add_agent, agents_file, load_agents, remove_agent
 
@@ -176,7 +190,13 @@ def main(argv=None) -> int:
                            "for testing, or for shops without a login of their own")
     token.add_argument("--sender", required=True, help="the sender id the token proves")
     token.add_argument("--ttl", type=int, default=86400, help="seconds it is valid (0: no expiry; default a day)")
+    fake = sub.add_parser("orders", help="the generated fake orders with the facts their owners "
+                          "know (e-mail, delivery postcode), for trying the order questions")
+    fake.add_argument("--json", action="store_true", help="one JSON object per line")
+    fake.add_argument("--limit", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.command == "orders":
+        return _orders(args)
     if args.command == "token":
         from bot.identity import issue
 

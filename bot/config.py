@@ -82,6 +82,11 @@ class Settings:
         one generated once into the data dir (mode 600)."""
         return self._secret("CANDOR_JWT_SECRET", self.jwt_secret_path)
 
+    def fake_orders_seed(self) -> str:
+        """The seed of this installation's generated fake orders (numbers, e-mail addresses,
+        postcodes): random per data dir, so order numbers cannot be guessed from the code."""
+        return self._secret("CANDOR_FAKE_ORDERS_SEED", self.data_dir / "fake_orders_seed")[0]
+
     def _secret(self, variable: str, path: Path) -> tuple[str, Path | None]:
         value = os.environ.get(variable, "").strip()
         if value:

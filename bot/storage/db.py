@@ -31,6 +31,27 @@ order_contacts = sa.Table(
     sa.Column("email_digest", sa.String(64), nullable=False, index=True),
 )
 
+# The postcode of each order's delivery address, as a keyed hash: the second fact that
+# shows an order to its owner (with the order number or the e-mail address).
+order_postcodes = sa.Table(
+    "order_postcodes",
+    metadata,
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("postcode_digest", sa.String(64), nullable=False),
+)
+
+# Every ownership check (order number + second fact), kept for an hour: proof of a passed
+# check for the actions that use the order, and the count that rate-limits failed ones.
+order_checks = sa.Table(
+    "order_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("order_number", sa.String(16), nullable=False, index=True),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 customer_preferences = sa.Table(
     "customer_preferences",
     metadata,

@@ -10,7 +10,9 @@ from typing import List, Optional
 
 import sqlalchemy as sa
 
-from bot.storage.db import engine, orders
+from bot.config import settings
+from bot.pii.vault import digest
+from bot.storage.db import engine, order_checks, order_contacts, order_postcodes, orders
 
 ORDER_NUMBER = re.compile(r"\bCND[- ]?(\d{6})\b", re.IGNORECASE)
 STATUSES = ("processing", "packed", "shipped", "delivered", "cancelled")
@@ -63,68 +65,168 @@ def find_order(order_number: str, url: Optional[str] = None) -> Optional[Order]:
     return Order(**{**row, "items": json.loads(row["items"])})
 
 
-def seed_orders(count: int = 200, seed: int = 7, url: Optional[str] = None) -> int:
-    """Fill an empty order table with generated fake orders; returns how many were added."""
+@dataclass(frozen=True)
+class FakeOrder:
+    """One generated order with the facts its owner knows (fake: example.com, made-up postcode)."""
+
+    order_number: str
+    email: str
+    postcode: str
+    row: dict
+
+
+def fake_orders(seed: str, count: int = 200) -> List[FakeOrder]:
+    """The installation's fake orders, generated again from its seed: random, non-sequential
+    numbers; 50 fake customers (e-mail at example.com), each with a made-up postcode."""
     rng = random.Random(seed)
     today = dt.date.today()
+    numbers = rng.sample(range(100000, 1000000), count)
+    customers = []
+    for _ in range(50):
+        letters = "".join(rng.choice("ABCEGHJKLMNPRTVWXZ") for _ in range(2))
+        customers.append((f"customer.{rng.getrandbits(32):08x}@example.com", f"{rng.randint(1000, 9999)} {letters}"))
+    made = []
+    for index, number in enumerate(numbers):
+        status = STATUSES[index % len(STATUSES)]
+        placed = today - dt.timedelta(days=rng.randint(0, 20))
+        shipped = status in ("shipped", "delivered")
+        if status == "cancelled":
+            expected = None
+        elif status == "delivered":
+            expected = placed + dt.timedelta(days=rng.randint(1, 3))
+        else:
+            expected = today + dt.timedelta(days=rng.randint(1, 4))
+        row = {
+            "order_number": f"CND-{number:06d}",
+            "status": status,
+            "placed_on": placed,
+            "expected_delivery": expected,
+            "carrier": rng.choice(CARRIERS) if shipped else None,
+            "tracking_code": f"3S{rng.randint(10**9, 10**10 - 1)}" if shipped else None,
+            "items": json.dumps(rng.sample(PRODUCTS, rng.randint(1, 3))),
+        }
+        email, postcode = customers[index % len(customers)]
+        made.append(FakeOrder(row["order_number"], email, postcode, row))
+    return made
+
+
+def seed_orders(count: int = 200, seed: Optional[str] = None, url: Optional[str] = None) -> int:
+    """Fill an empty order table with generated fake orders; returns how many were added.
+    Orders from before ownership checks (no postcodes) are generated again."""
+    seed = seed if seed is not None else settings().fake_orders_seed()
     with engine(url).begin() as conn:
         existing = conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
-        if existing:
+        with_postcode = conn.execute(sa.select(sa.func.count()).select_from(order_postcodes)).scalar_one()
+        if existing and with_postcode:
             return 0
-        rows = []
-        for index in range(count):
-            status = STATUSES[index % len(STATUSES)]
-            placed = today - dt.timedelta(days=rng.randint(0, 20))
-            shipped = status in ("shipped", "delivered")
-            if status == "cancelled":
-                expected = None
-            elif status == "delivered":
-                expected = placed + dt.timedelta(days=rng.randint(1, 3))
-            else:
-                expected = today + dt.timedelta(days=rng.randint(1, 4))
-            rows.append(
-                {
-                    "order_number": f"CND-{100000 + index:06d}",
-                    "status": status,
-                    "placed_on": placed,
-                    "expected_delivery": expected,
-                    "carrier": rng.choice(CARRIERS) if shipped else None,
-                    "tracking_code": f"3S{rng.randint(10**9, 10**10 - 1)}" if shipped else None,
-                    "items": json.dumps(rng.sample(PRODUCTS, rng.randint(1, 3))),
-                }
-            )
-        conn.execute(orders.insert(), rows)
-        # Each fake order was placed with an obviously fake address: customer007@example.com.
-        from bot.storage.db import order_contacts
-
+        for table in (orders, order_contacts, order_postcodes):
+            conn.execute(table.delete())
+        made = fake_orders(seed, count)
+        conn.execute(orders.insert(), [order.row for order in made])
         conn.execute(order_contacts.insert(), [
-            {"order_number": row["order_number"], "email_digest": email_digest(f"customer{index % 50:03d}@example.com")}
-            for index, row in enumerate(rows)
-        ])
-    return len(rows)
+            {"order_number": o.order_number, "email_digest": email_digest(o.email)} for o in made])
+        conn.execute(order_postcodes.insert(), [
+            {"order_number": o.order_number, "postcode_digest": postcode_digest(o.postcode)} for o in made])
+    return len(made)
 
 
-def link_email(order_number: str, email: str, url: Optional[str] = None) -> None:
-    """Record (as a keyed hash) the e-mail address an order was placed with."""
-    from bot.storage.db import order_contacts
-
+def link_facts(order_number: str, email: Optional[str] = None, postcode: Optional[str] = None,
+               url: Optional[str] = None) -> None:
+    """Record (as keyed hashes) the e-mail address an order was placed with and the postcode
+    it goes to."""
     with engine(url).begin() as conn:
-        conn.execute(order_contacts.delete().where(order_contacts.c.order_number == order_number))
-        conn.execute(order_contacts.insert().values(order_number=order_number, email_digest=email_digest(email)))
+        for table, column, value in ((order_contacts, "email_digest", email and email_digest(email)),
+                                     (order_postcodes, "postcode_digest", postcode and postcode_digest(postcode))):
+            if value:
+                conn.execute(table.delete().where(table.c.order_number == order_number))
+                conn.execute(table.insert().values(order_number=order_number, **{column: value}))
 
 
 def email_digest(email: str) -> str:
-    from bot.pii.vault import digest
-
     return digest("EMAIL_ADDRESS", email.strip().lower())
+
+
+def postcode_digest(postcode: str) -> str:
+    return digest("POSTCODE", "".join(postcode.split()).upper())
 
 
 def orders_for_email(email: str, url: Optional[str] = None) -> List[Order]:
     """The orders placed with this e-mail address, newest first."""
-    from bot.storage.db import order_contacts
-
     with engine(url).connect() as conn:
         numbers = [r[0] for r in conn.execute(
             sa.select(order_contacts.c.order_number).where(order_contacts.c.email_digest == email_digest(email)))]
     found = [o for o in (find_order(n, url) for n in numbers) if o is not None]
     return sorted(found, key=lambda o: o.placed_on, reverse=True)
+
+
+# --- Ownership: an order is shown only to someone who gives a second fact that matches it.
+CHECK_WINDOW = dt.timedelta(hours=1)
+MAX_FAILED_CHECKS = 5  # per sender and per order, within CHECK_WINDOW
+POSTCODES = re.compile(
+    r"(?<![\w-])(?:[1-9]\d{3}\s?[A-Za-z]{2}|[A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2}|\d{4,5})(?![\w@-])")
+EMAILS = re.compile(r"[^\s@<>()\[\],;:\"]{1,64}@[^\s@<>()\[\],;:\"]{1,255}\.[A-Za-z]{2,24}")
+
+
+def facts_in(text: str) -> dict:
+    """The postcodes and e-mail addresses a message offers as proof (never stored)."""
+    text = (text or "")[:2000]
+    return {"postcode": [m.group(0) for m in POSTCODES.finditer(text)
+                         if not ORDER_NUMBER.search(text[max(0, m.start() - 4):m.end()])],
+            "email": [m.group(0).rstrip(".") for m in EMAILS.finditer(text)]}
+
+
+def _since(now: dt.datetime) -> dt.datetime:
+    return now - CHECK_WINDOW
+
+
+def check_locked(sender_id: str, order_number: Optional[str] = None, url: Optional[str] = None) -> bool:
+    """Too many failed checks in the last hour, by this sender or on this order."""
+    since = _since(dt.datetime.now(dt.timezone.utc))
+    failed = sa.select(sa.func.count()).select_from(order_checks).where(
+        order_checks.c.passed.is_(False), order_checks.c.at >= since)
+    with engine(url).connect() as conn:
+        if conn.execute(failed.where(order_checks.c.sender_id == sender_id)).scalar_one() >= MAX_FAILED_CHECKS:
+            return True
+        return bool(order_number) and conn.execute(
+            failed.where(order_checks.c.order_number == order_number)).scalar_one() >= MAX_FAILED_CHECKS
+
+
+def record_check(sender_id: str, order_number: str, passed: bool, url: Optional[str] = None) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    with engine(url).begin() as conn:
+        conn.execute(order_checks.delete().where(order_checks.c.at < _since(now) - CHECK_WINDOW))
+        conn.execute(order_checks.insert().values(
+            sender_id=sender_id, order_number=order_number[:16], passed=passed, at=now))
+
+
+def check_owner(sender_id: str, order_number: str, text: str, email_allowed: bool = True,
+                url: Optional[str] = None) -> Optional[bool]:
+    """Does the message hold a fact of this order (its postcode, or the e-mail address it was
+    placed with when `email_allowed`)? None when it offers no fact; the outcome is recorded."""
+    offered = facts_in(text)
+    if not email_allowed:
+        offered["email"] = []
+    if not offered["postcode"] and not offered["email"]:
+        return None
+    wanted_postcodes = {postcode_digest(p) for p in offered["postcode"]}
+    wanted_emails = {email_digest(e) for e in offered["email"]}
+    with engine(url).connect() as conn:
+        passed = bool(conn.execute(sa.select(order_postcodes.c.order_number).where(
+            order_postcodes.c.order_number == order_number,
+            order_postcodes.c.postcode_digest.in_(wanted_postcodes))).first()) or bool(
+            conn.execute(sa.select(order_contacts.c.order_number).where(
+                order_contacts.c.order_number == order_number,
+                order_contacts.c.email_digest.in_(wanted_emails))).first())
+    record_check(sender_id, order_number, passed, url)
+    return passed
+
+
+def owner_checked(sender_id: str, order_number: Optional[str], url: Optional[str] = None) -> bool:
+    """Did this sender pass the check for this order within the last hour?"""
+    if not order_number:
+        return False
+    since = _since(dt.datetime.now(dt.timezone.utc))
+    with engine(url).connect() as conn:
+        return conn.execute(sa.select(order_checks.c.id).where(
+            order_checks.c.sender_id == sender_id, order_checks.c.order_number == order_number,
+            order_checks.c.passed.is_(True), order_checks.c.at >= since)).first() is not None

@@ -9,9 +9,11 @@ import pytest
 from rasa_sdk import Tracker
 
 from bot.storage.db import engine, orders
+from bot.storage.orders import check_owner, link_facts
 
 SLOTS = {
     "order_number": None,
+    "order_check": None,
     "disclosure_version": None,
     "ai_opt_out": False,
     "guardrail_decision": None,
@@ -46,7 +48,8 @@ def make_tracker(
 def add_order():
     """Insert an order built in the test; returns its number."""
 
-    def _add(number: str, status: str, items=("Desk lamp",), carrier=None, tracking=None) -> str:
+    def _add(number: str, status: str, items=("Desk lamp",), carrier=None, tracking=None,
+             postcode: str = "9999 ZZ", email: str = "owner.fake@example.com") -> str:
         with engine().begin() as conn:
             conn.execute(
                 orders.insert().values(
@@ -59,6 +62,14 @@ def add_order():
                     items=json.dumps(list(items)),
                 )
             )
+        link_facts(number, email=email, postcode=postcode)
         return number
 
     return _add
+
+
+def checked(sender_id: str, number: str, slots: Optional[Dict[str, Any]] = None, **kwargs) -> Tracker:
+    """A tracker of a customer who passed the owner check for `number` (postcode given)."""
+    assert check_owner(sender_id, number, "9999 ZZ") is True
+    return make_tracker(sender_id=sender_id, slots={"order_number": number, "order_check": number, **(slots or {})},
+                        **kwargs)

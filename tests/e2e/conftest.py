@@ -73,6 +73,16 @@ class Instance:
         response.raise_for_status()
         return response.json()
 
+    def orders(self, status: str = "") -> List[Dict[str, str]]:
+        """This instance's fake orders with their owners' facts (`python -m bot orders`)."""
+        import json
+
+        out = subprocess.run([sys.executable, "-m", "bot", "orders", "--json", "--limit", "200"], cwd=PROJECT_ROOT,
+                             env={**os.environ, "CANDOR_DATA_DIR": str(self.data_dir)},
+                             capture_output=True, text=True, check=True).stdout
+        found = [json.loads(line) for line in out.splitlines()]
+        return [o for o in found if not status or o["status"] == status]
+
     def query(self, sql: str, *args) -> List[tuple]:
         with sqlite3.connect(self.data_dir / "candor.db") as conn:
             return conn.execute(sql, args).fetchall()

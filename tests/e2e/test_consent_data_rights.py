@@ -16,8 +16,6 @@ from tests.e2e.conftest import Instance, sender, texts
 pytestmark = pytest.mark.e2e
 POLICIES = load_policies(PROJECT_ROOT / "policies")
 LOOKUP = POLICIES.purpose("order_lookup_by_email")
-# Seeded fake orders were placed with customer000..customer049@example.com.
-SEEDED_EMAIL = "customer007@example.com"
 
 
 def ledger(candor: Instance, customer: str) -> List[tuple]:
@@ -33,7 +31,7 @@ def vault_values(candor: Instance, customer: str) -> int:
 def start_lookup(candor: Instance, customer: str) -> List[dict]:
     candor.say(customer, "hi")
     candor.say(customer, "where is my order?")
-    return candor.say(customer, f"I don't have the number, my email is {SEEDED_EMAIL}")
+    return candor.say(customer, f"I don't have the number, my email is {candor.orders()[0]['email']}")
 
 
 def test_consent_is_asked_before_an_email_is_used_and_no_still_gets_service(candor) -> None:
@@ -45,9 +43,11 @@ def test_consent_is_asked_before_an_email_is_used_and_no_still_gets_service(cand
     refused = texts(candor.say(customer, "no"))
     assert refused[0] == LOOKUP.refused
     assert ledger(candor, customer) == [(LOOKUP.name, "refused", LOOKUP.version, "rest")]
-    [(order,)] = candor.query("select order_number from orders limit 1")
-    answer = " ".join(texts(candor.say(customer, order)))
-    assert order in answer  # service without the e-mail address
+    order = candor.orders()[1]
+    asked = " ".join(texts(candor.say(customer, order["order_number"])))
+    assert "postcode" in asked and order["order_number"] in asked  # the owner check first
+    answer = " ".join(texts(candor.say(customer, order["postcode"])))
+    assert f"Order {order['order_number']}" in answer  # service without the e-mail address
 
 
 def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value(candor, monkeypatch) -> None:
@@ -55,7 +55,13 @@ def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value
     start_lookup(candor, customer)
     granted = " ".join(texts(candor.say(customer, "yes")))
     assert POLICIES.consent_texts["granted"] in granted
-    assert "found order CND-1" in granted and "Order CND-1" in granted  # looked up and answered
+    owner = candor.orders()[0]
+    mine = [o["order_number"] for o in candor.orders() if o["email"] == owner["email"]]
+    assert "found order CND-" in granted and any(n in granted for n in mine)  # looked up
+    # The e-mail address found the order; its postcode shows it (the e-mail is not asked twice).
+    assert "postcode" in granted and "e-mail" not in granted.split("postcode")[-1]
+    answer = " ".join(texts(candor.say(customer, owner["postcode"])))
+    assert "Order CND-" in answer and any(n in answer for n in mine)
     assert ledger(candor, customer) == [(LOOKUP.name, "granted", LOOKUP.version, "rest")]
     [(message_id,)] = candor.query("select message_id from consent_ledger where sender_id = ?", customer)
     assert message_id  # the message that gave consent
@@ -143,18 +149,19 @@ def test_goodbye_asks_once_to_improve_the_assistant(candor) -> None:
     assert len(exported) == 1 and customer.encode() not in result.stdout.encode()
 
 
-def _changeable_order(candor: Instance) -> str:
-    [(order,)] = candor.query("select order_number from orders where status in ('processing', 'packed') limit 1")
-    return order
+def _changeable_order(candor: Instance) -> dict:
+    return candor.orders("processing")[0]
 
 
 def test_a_new_address_is_taken_only_with_consent(candor) -> None:
     purpose = POLICIES.purpose("delivery_address_change")
-    order = _changeable_order(candor)
+    fake = _changeable_order(candor)
+    order = fake["order_number"]
     customer = sender()
     candor.say(customer, "hi")
     candor.say(customer, "I want to change the delivery address of my order")
-    asked = texts(candor.say(customer, order))
+    candor.say(customer, order)
+    asked = texts(candor.say(customer, fake["postcode"]))
     assert asked[-1] == purpose.notice
     assert texts(candor.say(customer, "yes"))[-1] == POLICIES.consent_texts["ask_new_address"]
     saved = texts(candor.say(customer, "Kerkstraat 12, 1017 GC Amsterdam"))
@@ -170,6 +177,7 @@ def test_a_new_address_is_taken_only_with_consent(candor) -> None:
     candor.say(other, "hi")
     candor.say(other, "I want to change the delivery address of my order")
     candor.say(other, order)
+    candor.say(other, f"the postcode is {fake['postcode']}")
     refused = " ".join(texts(candor.say(other, "no")))
     assert purpose.refused in refused
     assert candor.tracker(other)["paused"] is True

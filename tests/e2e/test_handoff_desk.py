@@ -266,12 +266,13 @@ def test_a_human_reply_to_an_offline_socketio_customer_waits_for_them(candor, ag
 
 
 def test_a_change_of_address_without_consent_is_a_high_priority_ticket(candor) -> None:
-    [(order,)] = candor.query(
-        "select order_number from orders where status in ('processing', 'packed') limit 1")
+    fake = candor.orders("packed")[0]
+    order = fake["order_number"]
     customer = sender()
     candor.say(customer, "hi")
     candor.say(customer, "I want to change the delivery address of my order")
-    candor.say(customer, order)  # asks consent to take the address in the chat
+    candor.say(customer, order)  # asks for the postcode (owner check)
+    candor.say(customer, fake["postcode"])  # asks consent to take the address in the chat
     replies = texts(candor.say(customer, "no"))
     assert any(POLICIES.trigger("address_change").message in t for t in replies), replies
     assert candor.tracker(customer)["paused"] is True

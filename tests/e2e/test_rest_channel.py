@@ -48,8 +48,39 @@ def test_are_you_a_bot_mid_form_resumes_the_form(candor) -> None:
     replies = texts(candor.say(customer, "wait, am I talking to a bot?"))
     assert replies[0] == POLICIES.disclosure["is_bot_answer"]
     assert "order number" in replies[-1]
-    answer = " ".join(texts(candor.say(customer, "it's CND-100002")))
-    assert "CND-100002" in answer and "shipped" in answer
+    order = candor.orders("shipped")[0]
+    asked = " ".join(texts(candor.say(customer, f"it's {order['order_number']}")))
+    assert "postcode" in asked and "shipped" not in asked  # nothing shown before the owner check
+    answer = " ".join(texts(candor.say(customer, order["email"])))  # the e-mail it was placed with
+    assert order["order_number"] in answer and "shipped" in answer
+
+
+def test_goodbye_inside_the_order_form_ends_it_and_asks_about_improvement_once(candor) -> None:
+    customer = sender()
+    candor.say(customer, "where is my order?")
+    replies = texts(candor.say(customer, "never mind, goodbye"))
+    improve = POLICIES.purpose("improve_assistant").notice
+    assert replies.count(improve) == 1, replies
+    assert not any("order number" in t for t in replies), replies
+    after = texts(candor.say(customer, "yes"))
+    assert not any("order number" in t for t in after), after
+    assert candor.query("select purpose, decision from consent_ledger where sender_id = ?", customer) == [
+        ("improve_assistant", "granted")]
+    assert candor.tracker(customer)["active_loop"] in ({}, None) or not candor.tracker(customer)["active_loop"].get("name")
+
+
+def test_an_order_is_shown_only_after_the_owner_check(candor) -> None:
+    order = candor.orders("shipped")[1]
+    customer = sender()
+    asked = " ".join(texts(candor.say(customer, f"where is order {order['order_number']}?")))
+    assert "postcode" in asked and "shipped" not in asked
+    wrong = " ".join(texts(candor.say(customer, "1111 AA")))
+    assert "doesn't match" in wrong and "shipped" not in wrong
+    answer = " ".join(texts(candor.say(customer, f"postcode {order['postcode']}")))
+    assert order["order_number"] in answer and "shipped" in answer
+    # Nothing of the postcode is stored raw.
+    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
+    assert order["postcode"].encode() not in stored and order["postcode"].replace(" ", "").encode() not in stored
 
 
 def test_routine_question_is_answered_and_not_paused(candor) -> None:

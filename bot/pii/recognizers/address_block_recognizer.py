@@ -51,10 +51,13 @@ PLACE_LINE = regex.compile(
     r"(?:[ \t,]+(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{4}\s?[A-Z]{2}))?$"
     r"|^(?:,\s*)?(?:\d{4,6}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})$"
 )
+# A message that is only a postcode (the answer to "what is the postcode of the delivery address?").
+LONE_POSTCODE = regex.compile(
+    r"^\s*(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[1-9]\d{3}\s?(?!SA|SD|SS)[A-Z]{2})\s*[.!]?\s*$", regex.IGNORECASE)
 MAX_LINES = 6
 UNIT_INSIDE = regex.compile(r"\d.*\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\d", regex.IGNORECASE)
 ZIP = regex.compile(
-    r"(?<=\b(?:zip(?: ?code)?|postcode|postal code|post code|plz|code postal)\b[ \t]*[:#]?[ \t]*)"
+    r"(?<=\b(?:zip(?: ?code)?|postcode|postal code|post code|plz|code postal)\b[ \t]*(?:[:#=]|is|was)?[ \t]*)"
     r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s\d{2}|\d{4,5}(?:-\d{4})?)\b",
     regex.IGNORECASE,
 )
@@ -141,6 +144,11 @@ class AddressBlockRecognizer(CandorEntityRecognizer):
             results.append(finding(self, cue.end(), end, 0.6, "after an address cue"))
         for match in ZIP.finditer(text, timeout=1.0):
             results.append(finding(self, match.start(), match.end(), 0.6, "after a postcode cue"))
+        lone = LONE_POSTCODE.match(text, timeout=1.0)
+        if lone:
+            value = lone.group(0).strip().rstrip(".!")
+            start = text.index(value)
+            results.append(finding(self, start, start + len(value), 0.6, "a postcode on its own"))
         # 2. A postal layout: a street line followed by postal lines.
         for index, (start, end) in enumerate(lines):
             if any(a <= start < b for a, b in taken) or not self._street(text[start:end]):
