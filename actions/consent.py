@@ -191,7 +191,7 @@ class ActionGoodbye(Action):
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_goodbye")
         # Goodbye inside a form ends the form: it does not ask its question again.
-        events: List[Dict[Text, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop.get("name") else []
+        events: List[Dict[Text, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         purpose = policies().purpose("improve_assistant")
         decided = consent.current(tracker.sender_id).get(purpose.name)
         if decided and decided["notice_version"] == purpose.version:

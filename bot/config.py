@@ -35,6 +35,7 @@ class Settings:
     actions_port: int
     policies_dir: Path
     max_message_chars: int = 4000
+    mask_time_limit: int = 10
 
     @property
     def database_path(self) -> Path:
@@ -114,4 +115,5 @@ def settings() -> Settings:
         actions_port=_port("CANDOR_ACTIONS_PORT", 5055),
         policies_dir=policies_dir,
         max_message_chars=_whole_number("CANDOR_MAX_MESSAGE_CHARS", 4000, 1, 1_000_000, "a whole number"),
+        mask_time_limit=_whole_number("CANDOR_MASK_TIME_LIMIT", 10, 1, 600, "a whole number of seconds"),
     )

@@ -1,35 +1,99 @@
-"""The cap on a customer's message, applied by every input channel before anything runs.
+"""What every input channel does with a customer's message before anything else runs.
 
-A message longer than `CANDOR_MAX_MESSAGE_CHARS` (default 4,000 characters) is answered
-politely and goes no further: not to the masker, the classifier or the tracker store, so
-one huge message cannot hold up every other conversation.
+1. The cap: a message longer than `CANDOR_MAX_MESSAGE_CHARS` (default 4,000 characters) is
+   answered politely and goes no further (not to the masker, the classifier or the tracker
+   store), and client metadata is bounded the same way.
+2. The personal-data analysis runs off the event loop, in a small thread pool, within
+   `CANDOR_MASK_TIME_LIMIT` seconds (default 10). Its findings are kept for the NLU step
+   and the tracker store, which then do not analyse the text again. When the analysis fails
+   or runs out of time, it fails closed: the text is replaced by the "withheld" marker
+   (nothing raw goes further) and the NLU step flags it, so a human takes over.
+Every pattern also has its own time limit (bot/pii/recognizers/base.py), so a thread that
+ran out of time stops soon after.
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import UserMessage
 
 from bot.config import settings
+from bot.pii.conversation import WITHHELD
+from bot.pii.engine import engine
+
+logger = logging.getLogger(__name__)
 
 TOO_LONG = (
     "Sorry, that message is too long for me ({length:,} characters; the limit is {limit:,}). "
     'Could you send it in shorter parts, or type "human" to reach a colleague?'
 )
+MAX_METADATA_DEPTH = 5
+MAX_METADATA_ITEMS = 100
+# Two analyses at a time: spaCy and the patterns are CPU-bound; more threads only queue.
+_ANALYSIS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
 
 
 def too_long(text: Any) -> bool:
     return isinstance(text, str) and len(text) > settings().max_message_chars
 
 
-def capped(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
-    """`on_new_message` that answers an over-long message itself and passes on the rest."""
+def metadata_problem(metadata: Any) -> Optional[str]:
+    """Why a client's `metadata` is refused, or None: an object, at most five levels deep,
+    a hundred entries, and no more text in it than one message may hold (it is masked and
+    stored with the conversation)."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "'metadata' must be a JSON object"
+    items, chars, stack = 0, 0, [(metadata, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_METADATA_DEPTH:
+            return f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep"
+        children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+        items += len(children)
+        chars += sum(len(str(k)) for k in value) if isinstance(value, dict) else 0
+        chars += sum(len(c) for c in children if isinstance(c, str))
+        if items > MAX_METADATA_ITEMS:
+            return f"'metadata' has more than {MAX_METADATA_ITEMS} entries"
+        if chars > settings().max_message_chars:
+            return f"'metadata' holds more than {settings().max_message_chars:,} characters"
+        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return None
+
+
+async def screened(text: str) -> str:
+    """`text` once its personal data has been found in time (findings cached in the engine),
+    else the withheld marker."""
+    if not text or not text.strip():
+        return text
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(loop.run_in_executor(_ANALYSIS, engine().analyze, text),
+                               settings().mask_time_limit)
+        return text
+    except asyncio.TimeoutError:
+        logger.error("Personal-data analysis took longer than %ss; the message is withheld.",
+                     settings().mask_time_limit)
+    except Exception as exc:  # noqa: BLE001 - fail closed
+        logger.error("Personal-data analysis failed (%s); the message is withheld.", type(exc).__name__)
+    return WITHHELD
+
+
+def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    """`on_new_message` that answers an over-long message itself, analyses the rest off the
+    event loop and passes it on (withheld when the analysis failed)."""
 
     async def handle(message: UserMessage) -> None:
         if too_long(message.text):
             text = TOO_LONG.format(length=len(message.text), limit=settings().max_message_chars)
             await message.output_channel.send_text_message(message.sender_id, text)
             return None
+        if isinstance(message.text, str):
+            message.text = await screened(message.text)
         return await on_new_message(message)
 
     return handle

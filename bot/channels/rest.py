@@ -17,36 +17,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import capped
+from bot.channels.limits import at_the_door, metadata_problem
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, bearer, verify
 from bot.storage.tickets import held_messages
 
 logger = logging.getLogger(__name__)
-
-
-MAX_METADATA_DEPTH = 5
-MAX_METADATA_ITEMS = 100
-
-
-def metadata_problem(metadata: Any) -> Optional[str]:
-    """Why a client's `metadata` is refused, or None: an object, at most five levels deep
-    and a hundred entries (it is masked and stored with the conversation)."""
-    if metadata is None:
-        return None
-    if not isinstance(metadata, dict):
-        return "'metadata' must be a JSON object"
-    items, stack = 0, [(metadata, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_METADATA_DEPTH:
-            return f"'metadata' is nested more than {MAX_METADATA_DEPTH} levels deep"
-        children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
-        items += len(children)
-        if items > MAX_METADATA_ITEMS:
-            return f"'metadata' has more than {MAX_METADATA_ITEMS} entries"
-        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
-    return None
 
 
 class CandorRestInput(RestInput):
@@ -63,7 +39,7 @@ class CandorRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_agent: Dict[str, Any] = {}
 
-        @capped
+        @at_the_door
         async def with_human_replies(message: UserMessage) -> None:
             if isinstance(message.output_channel, CollectingOutputChannel) and message.sender_id:
                 await deliver_held_replies(message.output_channel, message.sender_id)

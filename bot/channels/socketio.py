@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.limits import capped, too_long
+from bot.channels.limits import at_the_door, metadata_problem, too_long
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
 from bot.storage.tickets import held_messages
@@ -83,7 +83,7 @@ class CandorSocketIOInput(SocketIOInput):
         return CandorSocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
-        on_new_message = capped(on_new_message)
+        on_new_message = at_the_door(on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
@@ -136,6 +136,11 @@ class CandorSocketIOInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": SIGN_IN}, room=sid, namespace=self.namespace)
                 return
             metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
+            problem = metadata_problem(metadata)
+            if problem:
+                await sio.emit(self.bot_message_evt, {"text": f"Sorry, that message could not be read: {problem}."},
+                               room=sid, namespace=self.namespace)
+                return
             message = UserMessage(
                 data.get("message", ""), CandorSocketIOOutput(sio, self.bot_message_evt), sender,
                 input_channel=self.name(), metadata=metadata,

@@ -340,7 +340,7 @@ def _search(pattern: Any, text: str) -> bool:
     input must not hold up every conversation (such a message counts as no match here;
     the classifier and the masker still see it)."""
     try:
-        return pattern.search(text, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+        return pattern.search(text, timeout=PATTERN_TIMEOUT_SECONDS, concurrent=True) is not None
     except TimeoutError:
         logger.warning("A guardrail pattern took over %.1fs and was skipped: %s", PATTERN_TIMEOUT_SECONDS,
                        pattern.pattern[:80])

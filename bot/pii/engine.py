@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -24,6 +26,7 @@ from presidio_anonymizer.entities import OperatorConfig
 
 from bot.guardrails.loader import PiiPolicy, pii_policy
 from bot.pii import words
+from bot.pii.recognizers.base import PATTERN_TIMEOUT, bound_patterns
 from bot.pii.recognizers import (
     AddressBlockRecognizer,
     CandorIbanRecognizer,
@@ -43,6 +46,8 @@ from bot.pii.recognizers import (
 
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
+# Analyses kept for reuse (each message is analysed at the door, then read by NLU and store).
+RECENT_ANALYSES = 256
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
 # Types that Presidio's NER (spaCy) reports. A finding of these whose every word is an
 # ordinary word ("ik ben blij") or a Dutch place name is not personal data.
@@ -225,7 +230,10 @@ class PiiEngine:
             registry.add_recognizer(recognizer)
         self.own_recognizers = [r for r in registry.recognizers
                                 if any(e in self.policy.entities for e in r.supported_entities)]
+        bound_patterns([*baseline.recognizers, *self.own_recognizers])
         self.anonymizer = AnonymizerEngine()
+        self._recent: "OrderedDict[str, List[Finding]]" = OrderedDict()
+        self._recent_lock = threading.Lock()
         self.entities = [e for e, rule in policy.entities.items() if rule.operator != "keep"]
         self.places = words.place_names(policy.place_countries, policy.place_min_population)
         self.large_places = words.large_places(policy.place_countries)
@@ -280,7 +288,7 @@ class PiiEngine:
     def _allowed_by_kind(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int, str]]:
         """Business tokens in `text`, each with the allow-list entry that keeps it."""
         named = list(self.policy.allow_list.items()) + [("extra", p) for p in extra]
-        spans = [(*m.span(), kind) for kind, p in named for m in p.finditer(text)]
+        spans = [(*m.span(), kind) for kind, p in named for m in p.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True)]
         return spans + [(*m.span(), "placeholder") for m in PLACEHOLDER.finditer(text)]
 
     def _own_findings(self, text: str, artifacts: Any) -> List[RecognizerResult]:
@@ -305,10 +313,27 @@ class PiiEngine:
 
     def analyze(self, text: str, dropped: Optional[List[Tuple[int, int]]] = None,
                 allow: Sequence[Any] = ()) -> List[Finding]:
-        """Personal data in `text`: Presidio's findings and Candor's, outside business tokens, no overlaps."""
+        """Personal data in `text`: Presidio's findings and Candor's, outside business tokens, no overlaps.
+
+        The findings of recent texts are kept (in memory, for this process only): the channel
+        analyses a message off the event loop, and the NLU step and the tracker store then
+        reuse that analysis instead of running Presidio again on the loop."""
         if not text or not text.strip():
             return []
-        dropped = dropped if dropped is not None else []
+        if dropped is None and not allow:
+            with self._recent_lock:
+                if text in self._recent:
+                    self._recent.move_to_end(text)
+                    return list(self._recent[text])
+            found = self._analyze(text, [], ())
+            with self._recent_lock:
+                self._recent[text] = found
+                while len(self._recent) > RECENT_ANALYSES:
+                    self._recent.popitem(last=False)
+            return list(found)
+        return self._analyze(text, dropped if dropped is not None else [], allow)
+
+    def _analyze(self, text: str, dropped: List[Tuple[int, int]], allow: Sequence[Any]) -> List[Finding]:
         language = self.policy.language
         # Some clients send line breaks as a backslash and an "n" ("Name:\\nAddress:"):
         # analyse them as the line breaks they are. Same length, so every offset holds.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -24,6 +24,7 @@ from bot.storage.db import (
     customer_preferences,
     engine,
     erasure_receipts,
+    forget_erased,
     handoff_tickets,
     order_checks,
     pii_placeholders,
@@ -146,47 +147,84 @@ def erase(sender_id: str, actor: str = "customer", url: Optional[str] = None) ->
         receipt = {"id": str(uuid.uuid4()), "subject": subject(sender_id),
                    "erased_at": dt.datetime.now(dt.timezone.utc), "counts": counts}
         conn.execute(erasure_receipts.insert().values(**receipt))
+    forget_erased(engine(url))
     audit(actor, "erase", sender_id, {"receipt": receipt["id"], "counts": counts}, url)
     return {**receipt, "erased_at": receipt["erased_at"].isoformat()}
 
 
+# Retention deletes in short transactions of at most this many rows or conversations, so a
+# run never holds the write lock for long: customers' turns are saved in between.
+RETENTION_BATCH = 200
+
+
+def _in_batches(url: Optional[str], work: Callable[[Any], int]) -> int:
+    """Run `work(conn)` (one batch, returns how many it removed) in its own transaction until
+    a batch removes nothing; the total removed."""
+    total = 0
+    while True:
+        with engine(url).begin() as conn:
+            removed = work(conn)
+        total += removed
+        if removed == 0:
+            return total
+
+
 def retention_run(now: Optional[dt.datetime] = None, actor: str = "operator",
                   loaded: Optional[Policies] = None, url: Optional[str] = None) -> Dict[str, int]:
-    """Apply policies/retention.yml and the purposes' retention periods. Idempotent."""
+    """Apply policies/retention.yml and the purposes' retention periods, in small batches.
+    Idempotent."""
     loaded = loaded or policies()
     now = now or dt.datetime.now(dt.timezone.utc)
     rules = loaded.retention
     removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
-    with engine(url).begin() as conn:
-        if _has_events_table(conn):
-            last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
-                                     .group_by(events.c.sender_id)).all()
-            for sender_id, last in last_seen:
-                consented = "improve_assistant" in consent.granted_purposes(sender_id, url)
-                days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
-                if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
-                    removed["conversations"] += 1
-                    removed["conversation_events"] += conn.execute(
-                        events.delete().where(events.c.sender_id == sender_id)).rowcount
-        cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
-        removed["handoff_tickets"] = conn.execute(handoff_tickets.delete().where(
-            handoff_tickets.c.status.in_(FINISHED), handoff_tickets.c.updated_at < cutoff)).rowcount
-        # Vault values live as long as the longest purpose they are kept for; values kept for
-        # no purpose (never consented to) only as long as the shortest purpose period.
-        shortest = min(p.retention_days for p in loaded.purposes.values())
-        tags: Dict[tuple, int] = {}
+    with engine(url).connect() as conn:
+        last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
+                                 .group_by(events.c.sender_id)).all() if _has_events_table(conn) else []
+    stale = []
+    for sender_id, last in last_seen:
+        consented = "improve_assistant" in consent.granted_purposes(sender_id, url)
+        days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
+        if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
+            stale.append(sender_id)
+    for sender_id in stale:
+        removed["conversations"] += 1
+
+        def conversation_batch(conn: Any, sender_id: str = sender_id) -> int:
+            ids = sa.select(events.c.id).where(events.c.sender_id == sender_id).limit(RETENTION_BATCH)
+            return conn.execute(events.delete().where(events.c.id.in_(ids.scalar_subquery()))).rowcount
+
+        removed["conversation_events"] += _in_batches(url, conversation_batch)
+
+    cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
+
+    def ticket_batch(conn: Any) -> int:
+        ids = sa.select(handoff_tickets.c.id).where(
+            handoff_tickets.c.status.in_(FINISHED), handoff_tickets.c.updated_at < cutoff).limit(RETENTION_BATCH)
+        return conn.execute(handoff_tickets.delete().where(handoff_tickets.c.id.in_(ids.scalar_subquery()))).rowcount
+
+    removed["handoff_tickets"] = _in_batches(url, ticket_batch)
+    # Vault values live as long as the longest purpose they are kept for; values kept for
+    # no purpose (never consented to) only as long as the shortest purpose period.
+    shortest = min(p.retention_days for p in loaded.purposes.values())
+    tags: Dict[tuple, int] = {}
+    with engine(url).connect() as conn:
         for row in conn.execute(sa.select(vault_purposes)):
             days = loaded.purposes[row.purpose].retention_days if row.purpose in loaded.purposes else shortest
             key = (row.sender_id, row.placeholder)
             tags[key] = max(tags.get(key, 0), days)
-        for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)).all():
+        expired = []
+        for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)):
             days = tags.get((row.sender_id, row.placeholder), shortest)
             created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
             if created < now - dt.timedelta(days=days):
+                expired.append((row.sender_id, row.placeholder))
+    for start in range(0, len(expired), RETENTION_BATCH):
+        with engine(url).begin() as conn:
+            for sender_id, placeholder in expired[start:start + RETENTION_BATCH]:
                 removed["vault_values"] += conn.execute(vault_items.delete().where(
-                    vault_items.c.sender_id == row.sender_id, vault_items.c.placeholder == row.placeholder)).rowcount
+                    vault_items.c.sender_id == sender_id, vault_items.c.placeholder == placeholder)).rowcount
                 conn.execute(vault_purposes.delete().where(
-                    vault_purposes.c.sender_id == row.sender_id, vault_purposes.c.placeholder == row.placeholder))
+                    vault_purposes.c.sender_id == sender_id, vault_purposes.c.placeholder == placeholder))
     audit(actor, "retention_run", None, {"now": now.isoformat(), "removed": removed}, url)
     return removed
 

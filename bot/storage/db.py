@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -76,6 +78,18 @@ handoff_tickets = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("transcript", sa.JSON, nullable=False),
+)
+
+# One unfinished ticket per customer, kept by the database itself (two servers filing a
+# ticket for one customer at once cannot both insert one). A partial unique index, in
+# SQLite and PostgreSQL alike.
+UNFINISHED_STATUSES = ("open", "claimed")
+one_unfinished_ticket = sa.Index(
+    "one_unfinished_ticket_per_customer",
+    handoff_tickets.c.sender_id,
+    unique=True,
+    sqlite_where=handoff_tickets.c.status.in_(UNFINISHED_STATUSES),
+    postgresql_where=handoff_tickets.c.status.in_(UNFINISHED_STATUSES),
 )
 
 # Replies human agents wrote to REST customers, until delivered: REST has no push, so they
@@ -186,22 +200,48 @@ pii_placeholders = sa.Table(
 
 @functools.lru_cache(maxsize=8)
 def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
-    """SQLite keeps deleted rows in free pages until they are reused; with secure_delete
-    it overwrites them, so an erased customer is gone from the file itself."""
+    """SQLite settings for several writers and for erasure that is real.
+
+    - WAL: readers do not block the writer, and a write waits (busy timeout) for another
+      instead of failing with "database is locked".
+    - secure_delete: deleted rows are overwritten, not left in free pages; after an
+      erasure, `forget_erased` checkpoints and truncates the WAL, where earlier versions of
+      the erased pages would otherwise stay until overwritten.
+    """
     if engine.dialect.name == "sqlite":
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA secure_delete = ON")
-            # Two servers write to one file: wait for the other's write instead of failing.
             dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            dbapi_connection.execute("PRAGMA secure_delete = ON")
+            dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
         sa.event.listen(engine, "connect", _on_connect)
     return engine
+
+
+def forget_erased(engine: sa.engine.Engine) -> None:
+    """Copy the WAL into the database file and truncate it to nothing (SQLite only), so
+    what an erasure deleted is not kept in the WAL either."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        for _ in range(20):  # a reader in another process can hold the checkpoint back briefly
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            if busy is None or not busy[0]:
+                return
+            time.sleep(0.1)
 
 
 @functools.lru_cache(maxsize=8)
 def _engine(url: str) -> sa.engine.Engine:
     engine = erase_for_real(sa.create_engine(url, future=True))
     metadata.create_all(engine)
+    try:  # data dirs made before the constraint existed
+        one_unfinished_ticket.create(engine, checkfirst=True)
+    except sa.exc.IntegrityError:
+        logging.getLogger(__name__).warning(
+            "A customer has more than one unfinished handoff ticket; close one, then restart, "
+            "to add the one-unfinished-ticket constraint.")
     return engine
 
 

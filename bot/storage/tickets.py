@@ -73,7 +73,17 @@ def open_ticket(
     channel: Optional[str] = None,
     url: Optional[str] = None,
 ) -> Ticket:
-    """File a ticket, or return the customer's ticket that is still open (no duplicates)."""
+    """File a ticket, or return the customer's ticket that is still open (no duplicates: the
+    database refuses a second unfinished one, so when another server filed it a moment ago,
+    this call updates that one)."""
+    try:
+        return _open_ticket(sender_id, reason, priority, summary, transcript, channel, url)
+    except sa.exc.IntegrityError:
+        return _open_ticket(sender_id, reason, priority, summary, transcript, channel, url)
+
+
+def _open_ticket(sender_id: str, reason: str, priority: str, summary: Dict[str, Any],
+                 transcript: List[Dict[str, Any]], channel: Optional[str], url: Optional[str]) -> Ticket:
     now = dt.datetime.now(dt.timezone.utc)
     with engine(url).begin() as conn:
         existing = _unfinished(conn, sender_id)

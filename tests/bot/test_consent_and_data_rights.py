@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import sqlalchemy as sa
 
 from bot.guardrails.loader import policies
@@ -142,3 +143,65 @@ def test_the_cli_erases_exports_and_shows_consent(data_dir) -> None:
     assert cli("data", "erase", "--sender", "cli-1")["receipt"]["counts"]["consent_ledger"] == 1
     assert cli("consent", "show", "--sender", "cli-1")["history"] == []
     assert cli("retention", "run", "--now", "2030-01-01T00:00:00")["removed"]["conversations"] == 0
+
+
+def test_retention_in_batches_lets_concurrent_saves_through(monkeypatch) -> None:
+    """A retention run of many conversations while turns are saved from other threads (as
+    the tracker store and the desk do): every save lands, none fails with a locked database."""
+    import threading
+
+    monkeypatch.setattr(data_rights, "RETENTION_BATCH", 25)
+    _events_table()
+    stale = NOW - dt.timedelta(days=policies().retention["conversations"]["default_days"] + 5)
+    with engine().begin() as conn:
+        conn.execute(data_rights.events.insert(), [
+            {"sender_id": f"gone-{i % 40}", "type_name": "user", "timestamp": stale.timestamp(),
+             "data": json.dumps({"event": "user", "text": "hi"})} for i in range(2000)])
+    errors, saved = [], []
+
+    def save(worker: int) -> None:
+        for turn in range(30):
+            try:
+                _event(f"live-{worker}", f"turn {turn}", NOW)
+                open_ticket(f"live-{worker}", "customer_request", "normal", {}, [])
+                saved.append(1)
+            except Exception as exc:  # noqa: BLE001 - the assertion names it
+                errors.append(repr(exc))
+
+    savers = [threading.Thread(target=save, args=(w,)) for w in range(3)]
+    for thread in savers:
+        thread.start()
+    removed = data_rights.retention_run(now=NOW)
+    for thread in savers:
+        thread.join()
+    assert errors == []
+    assert len(saved) == 90
+    assert removed["conversations"] == 40 and removed["conversation_events"] == 2000
+    with engine().connect() as conn:
+        live = conn.execute(sa.select(sa.func.count()).select_from(data_rights.events)
+                            .where(data_rights.events.c.sender_id.like("live-%"))).scalar_one()
+    assert live == 90
+
+
+def test_one_unfinished_ticket_per_customer_is_a_database_constraint() -> None:
+    first = open_ticket("dup", "customer_request", "normal", {}, [])
+    with pytest.raises(sa.exc.IntegrityError):
+        with engine().begin() as conn:
+            conn.execute(handoff_tickets.insert().values(
+                id="another", sender_id="dup", reason="customer_request", priority="normal", status="open",
+                created_at=NOW, updated_at=NOW, summary={}, transcript=[]))
+    assert open_ticket("dup", "fraud", "urgent", {}, []).id == first.id  # the same ticket, raised
+    with engine().begin() as conn:
+        conn.execute(handoff_tickets.update().values(status="closed"))
+    assert open_ticket("dup", "customer_request", "normal", {}, []).id != first.id  # finished: a new one
+
+
+def test_sqlite_runs_with_wal_and_an_erasure_leaves_nothing_in_the_wal(data_dir) -> None:
+    ConversationMasker("wal-customer").mask_text("mail wal.person@example.com")
+    with engine().connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    data_rights.erase("wal-customer", actor="operator")
+    wal = data_dir / "candor.db-wal"
+    assert not wal.exists() or b"wal-customer" not in wal.read_bytes()
+    assert b"wal-customer" not in (data_dir / "candor.db").read_bytes()

@@ -1,11 +1,12 @@
-"""The message cap: an over-long message is answered politely and goes no further."""
+"""At the door: an over-long message is answered politely and goes no further; the rest is
+analysed off the event loop, within a time limit that fails closed."""
 from __future__ import annotations
 
 from typing import List
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.channels.limits import capped
+from bot.channels.limits import at_the_door
 
 
 async def test_an_over_long_message_is_answered_and_not_passed_on(monkeypatch) -> None:
@@ -15,7 +16,7 @@ async def test_an_over_long_message_is_answered_and_not_passed_on(monkeypatch) -
     async def on_new_message(message: UserMessage) -> None:
         passed.append(message.text)
 
-    handle = capped(on_new_message)
+    handle = at_the_door(on_new_message)
     collector = CollectingOutputChannel()
     await handle(UserMessage("a'" * 51, collector, "customer-1"))
     assert passed == []
@@ -35,3 +36,85 @@ def test_the_cap_must_be_a_positive_number(monkeypatch) -> None:
     monkeypatch.setenv("CANDOR_MAX_MESSAGE_CHARS", "0")
     with pytest.raises(SystemExit, match="between 1 and"):
         settings()
+
+
+HOSTILE = "a." * 2000  # 4,000 characters; Presidio's own URL pattern took 25 s on it unbounded
+
+
+async def test_hostile_input_is_analysed_off_the_loop_while_another_conversation_is_answered() -> None:
+    import asyncio
+    import time
+
+    from bot.channels.limits import screened
+    from bot.pii.conversation import WITHHELD
+    from bot.pii.engine import engine
+
+    engine().analyze("warm up")
+    gaps: List[float] = []
+    done: List[str] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while "hostile" not in done:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    async def hostile() -> str:
+        result = await screened(HOSTILE)
+        done.append("hostile")
+        return result
+
+    async def ordinary() -> str:
+        await asyncio.sleep(0.05)  # arrives while the hostile one is being analysed
+        result = await screened("hi, where is my order? this is Jan de Vries")
+        done.append("ordinary")
+        return result
+
+    hostile_result, ordinary_result, _ = await asyncio.gather(hostile(), ordinary(), ticker())
+    assert hostile_result == WITHHELD  # past a pattern's time limit: nothing raw goes on
+    assert ordinary_result.startswith("hi, where is my order")
+    assert done == ["ordinary", "hostile"]  # the other customer did not wait for it
+    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f}s"
+    # The NLU step and the tracker store reuse the door's analysis.
+    assert [f.entity_type for f in engine().analyze("hi, where is my order? this is Jan de Vries")] == ["PERSON"]
+
+
+async def test_the_time_limit_fails_closed_and_the_nlu_step_flags_it(monkeypatch) -> None:
+    import threading
+
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.channels import limits
+    from bot.pii.conversation import WITHHELD
+    from bot.pii.nlu_masker import FAILED_KEY, PiiMasker
+
+    release = threading.Event()
+
+    def stuck(text: str) -> list:
+        release.wait(5)
+        return []
+
+    class Stuck:
+        analyze = staticmethod(stuck)
+
+    monkeypatch.setenv("CANDOR_MASK_TIME_LIMIT", "1")
+    monkeypatch.setattr(limits, "engine", lambda: Stuck())
+    try:
+        assert await limits.screened("my name is Pietje Puk") == WITHHELD
+    finally:
+        release.set()
+    message = Message({"text": WITHHELD})
+    PiiMasker().process([message])
+    assert message.get(FAILED_KEY) is True and message.get("text") == WITHHELD
+
+
+def test_metadata_is_bounded_like_a_message(monkeypatch) -> None:
+    from bot.channels.limits import metadata_problem
+
+    monkeypatch.setenv("CANDOR_MAX_MESSAGE_CHARS", "100")
+    assert metadata_problem({"page": "x" * 90}) is None
+    assert "more than 100 characters" in metadata_problem({"page": "x" * 101})
+    assert "more than 100 characters" in metadata_problem({"a": ["y" * 60, {"b": "z" * 60}]})
+    assert metadata_problem(["not", "an", "object"]) == "'metadata' must be a JSON object"

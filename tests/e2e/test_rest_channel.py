@@ -174,6 +174,36 @@ def test_bad_input_gets_a_clear_error_and_nothing_is_lost(candor) -> None:
     assert any("working days" in t for t in texts(candor.say(customer, "how long does delivery take?")))
 
 
+def test_hostile_input_does_not_hold_up_another_conversation_and_fails_closed(candor) -> None:
+    """4,000 characters that make a pattern grind: analysed off the event loop, withheld at
+    the time limit (a human takes over), while another customer is answered meanwhile."""
+    import threading
+
+    attacker, other = sender(), sender()
+    candor.say(attacker, "hi")
+    candor.say(other, "hi")
+    hostile = "a." * 2000
+    finished = {}
+
+    def attack() -> None:
+        finished["replies"] = candor.say(attacker, hostile)
+        finished["at"] = time.monotonic()
+
+    thread = threading.Thread(target=attack)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    answer = texts(candor.say(other, "how long does delivery take?"))
+    answered = time.monotonic()
+    thread.join(timeout=120)
+    assert any("working days" in t for t in answer)
+    assert answered - started < 5  # unbounded, that pattern alone held the server for 25 s
+    tracker = candor.tracker(attacker)
+    assert hostile not in json.dumps(tracker)
+    assert "[withheld: personal data could not be checked]" in [e.get("text") for e in tracker["events"]]
+    assert tracker["paused"] is True  # a human takes over what could not be checked
+
+
 def test_the_api_needs_the_token(candor) -> None:
     customer = sender()
     candor.say(customer, "hi")

@@ -16,7 +16,7 @@ import regex
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorEntityRecognizer, finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, PATTERN_TIMEOUT, finding
 
 # Line breaks as typed, and as some clients send them (a backslash and an n).
 BREAK = regex.compile(r"(?:\r?\n|\\n)+")
@@ -127,7 +127,7 @@ class AddressBlockRecognizer(CandorEntityRecognizer):
         lines = self._lines(text)
         taken: List[Tuple[int, int]] = []
         # 1. After a cue: the rest of the sentence, when it holds a number or a box.
-        for cue in CUE.finditer(text, timeout=1.0):
+        for cue in CUE.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             index = next((i for i, (a, b) in enumerate(lines) if a <= cue.end() <= b), None)
             if index is None:
                 continue
@@ -142,9 +142,9 @@ class AddressBlockRecognizer(CandorEntityRecognizer):
                 end = self._absorb(text, lines, index, end)
             taken.append((cue.end(), end))
             results.append(finding(self, cue.end(), end, 0.6, "after an address cue"))
-        for match in ZIP.finditer(text, timeout=1.0):
+        for match in ZIP.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             results.append(finding(self, match.start(), match.end(), 0.6, "after a postcode cue"))
-        lone = LONE_POSTCODE.match(text, timeout=1.0)
+        lone = LONE_POSTCODE.match(text, timeout=PATTERN_TIMEOUT, concurrent=True)
         if lone:
             value = lone.group(0).strip().rstrip(".!")
             start = text.index(value)

@@ -1,8 +1,10 @@
-"""Shared constructor for Candor's pattern recognizers: class constants as defaults."""
+"""Shared constructor for Candor's pattern recognizers: class constants as defaults, and the
+time limit every pattern (Presidio's own included) runs under."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Iterable, List, Optional
 
+import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 
@@ -57,3 +59,33 @@ def finding(recognizer: EntityRecognizer, start: int, end: int, score: float, ho
             "pattern": how,
         },
     )
+
+
+# No pattern may search one message for longer than this: past it, `regex` raises
+# TimeoutError and the analysis fails closed (the message is withheld, a human takes over).
+PATTERN_TIMEOUT = 1.0
+
+
+class BoundedPattern:
+    """A compiled pattern whose searches stop at PATTERN_TIMEOUT and let other threads run
+    meanwhile (`concurrent`: the event loop is not held while a pattern grinds)."""
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+
+    def finditer(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled.finditer(text, *args, timeout=PATTERN_TIMEOUT, concurrent=True, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled, name)
+
+
+def bound_patterns(recognizers: Iterable[EntityRecognizer]) -> None:
+    """Give every pattern of these recognizers (Presidio's `Pattern.compiled_regex`, which its
+    PatternRecognizer reuses when the flags match) a time limit. Presidio's own URL pattern
+    takes 25 s on 4,000 characters of "a.a.a." without one."""
+    for recognizer in recognizers:
+        flags = getattr(recognizer, "global_regex_flags", None)
+        for pattern in getattr(recognizer, "patterns", None) or []:
+            pattern.compiled_with_flags = flags
+            pattern.compiled_regex = BoundedPattern(regex.compile(pattern.regex, flags=flags))

@@ -9,7 +9,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from stdnum import iban
 
-from bot.pii.recognizers.base import CandorEntityRecognizer, finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, PATTERN_TIMEOUT, finding
 
 CANDIDATE = regex.compile(
     r"(?<![\w])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{1,4}){3,9}(?![\w])", regex.IGNORECASE
@@ -24,7 +24,7 @@ class CandorIbanRecognizer(CandorEntityRecognizer):
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
         results = []
-        for match in CANDIDATE.finditer(text, timeout=1.0):
+        for match in CANDIDATE.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             start, end = match.span()
             # Try the whole candidate, then without its trailing group(s): "... 00 please".
             while end - start >= 15:

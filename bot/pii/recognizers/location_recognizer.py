@@ -13,7 +13,7 @@ import regex
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorEntityRecognizer, finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, PATTERN_TIMEOUT, finding
 from bot.pii.words import is_frequent_word, stop_words
 
 WORD = regex.compile(r"\p{Lu}[\p{L}'’.\-]*|(?<=\p{L}[ \t]+)(?:de|da|am|an|del|la|le|les|sur|en|of|do|dos|das|di|im|upon|on|aan|den|op|'s)(?=[ \t]+\p{Lu})")
@@ -51,7 +51,7 @@ class LocationRecognizer(CandorEntityRecognizer):
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
         names = gazetteer()
-        words = [m.span() for m in WORD.finditer(text, timeout=1.0)]
+        words = [m.span() for m in WORD.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True)]
         results, i = [], 0
         while i < len(words):
             for size in range(min(4, len(words) - i), 0, -1):

@@ -13,7 +13,7 @@ import tldextract
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorEntityRecognizer, finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, PATTERN_TIMEOUT, finding
 
 DOT = r"(?:\s*\.\s*|\s*[\[({]\s*(?:dot|punt|\.)\s*[\])}]\s*|\s+(?:dot|punt)\s+)"
 AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|@|apenstaartje)\s*[\])}]\s*|\s+(?:at|apenstaartje|apestaart|at-sign|at sign|at-teken)\s+)"
@@ -46,7 +46,7 @@ class ObfuscatedEmailRecognizer(CandorEntityRecognizer):
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
         results = []
-        for match in ADDRESS.finditer(text, timeout=1.0):
+        for match in ADDRESS.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             if self.rebuild(match.group()) is None:
                 continue
             results.append(finding(self, match.start(), match.end(), self.SCORE, "written out"))

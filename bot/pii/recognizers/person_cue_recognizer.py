@@ -15,7 +15,7 @@ import regex
 from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorPatternRecognizer, finding
+from bot.pii.recognizers.base import CandorPatternRecognizer, PATTERN_TIMEOUT, finding
 from bot.pii.words import (
     PARTICLES,
     is_calendar_word,
@@ -183,7 +183,7 @@ class PersonCueRecognizer(CandorPatternRecognizer):
             self._compiled = [(p, regex.compile(p.regex, flags)) for p in self.patterns]
         results = []
         for pattern, compiled in self._compiled:
-            for match in compiled.finditer(text, timeout=1.0):
+            for match in compiled.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
                 if match.end() > match.start():
                     results.append(finding(self, match.start(), match.end(), pattern.score, pattern.name))
         return results

@@ -19,7 +19,7 @@ import regex
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.pii.recognizers.base import CandorEntityRecognizer, finding
+from bot.pii.recognizers.base import CandorEntityRecognizer, PATTERN_TIMEOUT, finding
 
 CUE = regex.compile(
     r"\b(?:phone|mobile|mob|cell|cellphone|tel|tele?phone|telefoon|telefoonnummer|telnr|"
@@ -75,7 +75,7 @@ class PhoneCueRecognizer(CandorEntityRecognizer):
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
         results = []
-        for match in SHAPE.finditer(text, timeout=1.0):
+        for match in SHAPE.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             candidate = match.group().strip(" .-/")
             start = match.start() + match.group().index(candidate)
             digits = digits_of(candidate)
@@ -93,7 +93,7 @@ class PhoneCueRecognizer(CandorEntityRecognizer):
             elif LAYOUT.match(plain) and (regex.search(r"[ .\-()/]", candidate) or candidate.startswith(("+", "00"))
                                           or regex.fullmatch(r"0[1-9]\d{8}", plain)):
                 results.append(self._result(start, start + len(candidate), 0.6, "phone layout"))
-        for match in SPOKEN.finditer(text, timeout=1.0):
+        for match in SPOKEN.finditer(text, timeout=PATTERN_TIMEOUT, concurrent=True):
             tokens = regex.findall(r"\w+", match.group())
             spoken = [DIGIT_WORDS.get(t.lower(), t) for t in tokens]
             said = sum(1 for t in tokens if not t.isdigit())
