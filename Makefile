@@ -13,6 +13,10 @@ BENCH_VENV  := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 EVALUATOR_SAMPLES := results/bench/evaluator.jsonl
 CHROMIUM  := /usr/bin/chromium
+# A third-party web client the socket.io channel must keep working with (browser test).
+WEBCHAT_VERSION := 1.0.1
+WEBCHAT_JS := .cache/rasa-webchat-$(WEBCHAT_VERSION)/lib/index.js
+export CANDOR_WEBCHAT_JS := $(CURDIR)/$(WEBCHAT_JS)
 export CANDOR_DATA_DIR ?= $(CURDIR)/var
 export CANDOR_PORT ?= 5005
 export CANDOR_ACTIONS_PORT ?= 5055
@@ -91,10 +95,18 @@ $(CHROMIUM):
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Need root to run: apt-get install chromium" >&2; exit 1; fi
 
+$(WEBCHAT_JS):
+	@mkdir -p .cache/npm $(dir $(WEBCHAT_JS))
+	@echo "Fetching rasa-webchat $(WEBCHAT_VERSION) from the npm registry for the web client's browser test"
+	cd .cache/npm && npm pack --silent rasa-webchat@$(WEBCHAT_VERSION) >/dev/null
+	tar -xzf .cache/npm/rasa-webchat-$(WEBCHAT_VERSION).tgz -C .cache/rasa-webchat-$(WEBCHAT_VERSION) \
+	  --strip-components=1 package/lib/index.js
+	@touch $@
+
 audit: $(MODEL) ## fairness audit: flip rates per name origin, gender, origin/religion; report + chart
 	$(PY) -m bot audit
 
-test-e2e: $(MODEL) $(CHROMIUM) ## end-to-end: real servers over HTTP, the desk, the console in chromium
+test-e2e: $(MODEL) $(CHROMIUM) $(WEBCHAT_JS) ## end-to-end: real servers over HTTP, the desk, the console and rasa-webchat in chromium
 	$(PY) -m pytest -m e2e tests
 
 test: setup ## set up if needed and run every check: lint, unit, PII, validate, train, stories, NLU, end to end

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.consent import PENDING, ask, ask_or_go, order_by_email, placeholder_for
+from actions.consent import PENDING, ask, ask_or_go, latest_user_event, order_by_email, placeholder_for
 from bot.guardrails.loader import policies
 from bot.storage import consent
 from bot.storage.orders import (
@@ -109,7 +109,8 @@ class _OrderNumberValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         number = normalise_order_number(tracker.get_slot("order_number"))
-        text = (tracker.latest_message.get("text") or "")
+        # The text as typed (the NLU step masked the postcode or e-mail address in the parse).
+        text = latest_user_event(tracker).get("text") or ""
         if tracker.get_slot("requested_slot") != CHECK:
             # Number and proof in one message ("CND-123456, postcode 1234 AB").
             number = normalise_order_number(text)

@@ -48,6 +48,17 @@ def _setup() -> int:
     return 0
 
 
+def _rasa_run(rasa_args) -> int:
+    """`rasa run <rasa_args>` in this process, given the API token here rather than on the
+    command line (`/proc/<pid>/cmdline` keeps what the process was started with)."""
+    from rasa.__main__ import main as rasa_main
+
+    token = settings().api_token()[0]
+    sys.argv = ["rasa", "run", *rasa_args, f"--auth-token={token}"]  # one argument: it may start with "-"
+    rasa_main()
+    return 0
+
+
 def _orders(args) -> int:
     import json
 
@@ -194,6 +205,10 @@ def main(argv=None) -> int:
                           "know (e-mail, delivery postcode), for trying the order questions")
     fake.add_argument("--json", action="store_true", help="one JSON object per line")
     fake.add_argument("--limit", type=int, default=10)
+    sub.add_parser("rasa-run", help="`rasa run` with the HTTP API token read from CANDOR_API_TOKEN "
+                   "or the data dir (used by `run`; keeps the token off the command line)", add_help=False)
+    if (argv if argv is not None else sys.argv[1:])[:1] == ["rasa-run"]:
+        return _rasa_run(list(argv if argv is not None else sys.argv[1:])[1:])
     args = parser.parse_args(argv)
     if args.command == "orders":
         return _orders(args)

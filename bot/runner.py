@@ -59,14 +59,16 @@ def action_server_command(current: Settings) -> List[str]:
     ]
 
 
-def rasa_server_command(current: Settings, model: Path, token: str, shell: bool = False) -> List[str]:
+def rasa_server_command(current: Settings, model: Path, shell: bool = False) -> List[str]:
     common = ["--model", str(model), "--endpoints", "endpoints.yml", log_flag()]
     if shell:
         return [_bin("rasa"), "shell", *common]
+    # `python -m bot rasa-run` reads the HTTP API token itself (CANDOR_API_TOKEN or the data
+    # dir's file) and hands it to `rasa run` inside the process: not on any command line,
+    # where `ps` shows it to every user of the machine.
     return [
-        _bin("rasa"), "run",
+        sys.executable, "-m", "bot", "rasa-run",
         "--enable-api",
-        f"--auth-token={token}",  # one argument: a token may start with "-"
         "--port", str(current.port),
         "--credentials", "credentials.yml",
         *cors_arguments(),
@@ -74,13 +76,18 @@ def rasa_server_command(current: Settings, model: Path, token: str, shell: bool 
     ]
 
 
-def cors_arguments() -> List[str]:
-    """`CANDOR_CORS_ORIGINS` (comma-separated, e.g. https://shop.example) may call the
-    servers from a browser; by default no other origin may."""
-    origins = [o.strip() for o in os.environ.get("CANDOR_CORS_ORIGINS", "").split(",") if o.strip()]
+def cors_origins() -> List[str]:
+    """`CANDOR_CORS_ORIGINS` (comma-separated, e.g. https://shop.example): the web pages
+    that may call the servers from a browser (REST and socket.io); by default none."""
+    origins = [o.strip().rstrip("/") for o in os.environ.get("CANDOR_CORS_ORIGINS", "").split(",") if o.strip()]
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise SystemExit(f"CANDOR_CORS_ORIGINS: {origin!r} is not an origin like https://shop.example")
+    return origins
+
+
+def cors_arguments() -> List[str]:
+    origins = cors_origins()
     return ["--cors", *origins] if origins else []
 
 
@@ -222,7 +229,7 @@ def wait_until_up(url: str, timeout: float, child: subprocess.Popen) -> bool:
 def run(current: Settings, model: Path, shell: bool = False) -> int:
     """Start both servers in the foreground; return the exit code."""
     current.lock_down()
-    token, token_file = current.api_token()
+    token_file = current.api_token()[1]
     current.jwt_secret()  # made now, before both servers read it
     env = child_environment(current)
     supervisor = Supervisor()
@@ -243,11 +250,11 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
         if shell:
             # The shell stays in our process group so it keeps reading the terminal.
             shell_child = supervisor.start(
-                rasa_server_command(current, model, token, shell=True), env, own_group=False
+                rasa_server_command(current, model, shell=True), env, own_group=False
             )
             return shell_child.wait()
         server = supervisor.start(
-            rasa_server_command(current, model, token), env,
+            rasa_server_command(current, model), env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         pump_masked(server.stdout, [rasa_log, sys.stdout])

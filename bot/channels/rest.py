@@ -48,6 +48,20 @@ class CandorRestInput(RestInput):
 
         blueprint = super().blueprint(with_human_replies)
 
+        @blueprint.route("/export", methods=["GET"])
+        async def export(request: Request) -> HTTPResponse:
+            """Everything stored about the token's customer, as a JSON file (the same export
+            "what data do you have about me?" gives in the chat)."""
+            from bot.storage import data_rights
+
+            try:
+                sender = verify(bearer(request.headers))
+            except IdentityError as exc:
+                return response.json({"error": str(exc)}, status=401)
+            return response.json(data_rights.export(sender), headers={
+                "Content-Disposition": 'attachment; filename="candor-data-export.json"',
+                "Cache-Control": "no-store"})
+
         @blueprint.middleware("request")
         async def remember_agent(request: Request) -> Optional[HTTPResponse]:
             rasa_agent.setdefault("agent", getattr(request.app.ctx, "agent", None))

@@ -84,6 +84,9 @@ class CandorSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
         on_new_message = at_the_door(on_new_message)
+        # Cross-origin pages: Rasa's CORS (`--cors`, from CANDOR_CORS_ORIGINS) answers for
+        # the whole server, socket.io included; engine.io adding its own header too would
+        # make browsers refuse the response (two Access-Control-Allow-Origin values).
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
@@ -126,7 +129,9 @@ class CandorSocketIOInput(SocketIOInput):
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             sender = await bind(sid, _token_in(data or {}))
             # The session is the verified sender; a client's own session_id means nothing.
-            await sio.emit("session_confirm", sender or "", room=sid, namespace=self.namespace)
+            # Before a token arrives (rasa-webchat sends it with each message, in customData),
+            # the socket's own id stands in: the widget needs a session to start talking.
+            await sio.emit("session_confirm", sender or sid, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Dict) -> None:

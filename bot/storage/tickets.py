@@ -184,8 +184,16 @@ def _aware(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
     return value
 
 
+def pseudonym(sender_id: str) -> str:
+    """How the desk names a customer: short, stable, and not their sender id."""
+    from bot.pii.vault import digest
+
+    return "C-" + digest("DESK", sender_id)[:6].upper()
+
+
 def _public(row: Dict[str, Any]) -> Dict[str, Any]:
     ticket = dict(row)
+    ticket["customer"] = pseudonym(ticket["sender_id"])
     for key in ("created_at", "updated_at"):
         ticket[key] = _aware(ticket[key]).isoformat() if ticket.get(key) else None
     return ticket

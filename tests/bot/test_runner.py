@@ -31,17 +31,26 @@ def test_start_up_refuses_other_tracker_stores(tmp_path: Path, store: str, compl
     assert "tracker_store.type" in str(stopped.value)
 
 
-def test_a_token_that_starts_with_a_dash_stays_one_argument(tmp_path) -> None:
+def test_the_api_token_is_never_on_a_command_line_and_a_dash_token_stays_one_argument(tmp_path, monkeypatch) -> None:
     import argparse
 
+    from bot import __main__ as cli
     from bot.config import settings
     from bot.runner import rasa_server_command
 
-    command = rasa_server_command(settings(), tmp_path / "model.tar.gz", "-starts-with-dash")
+    monkeypatch.setenv("CANDOR_API_TOKEN", "-starts-with-dash")
+    command = rasa_server_command(settings(), tmp_path / "model.tar.gz")
+    assert not any("-starts-with-dash" in part for part in command)
+    assert command[1:4] == ["-m", "bot", "rasa-run"]
+    # The child reads the token itself and gives it to `rasa run` in its own argv.
+    seen = {}
+    monkeypatch.setattr(cli.sys, "argv", list(cli.sys.argv))  # restored after the test
+    monkeypatch.setattr("rasa.__main__.main", lambda: seen.setdefault("argv", list(cli.sys.argv)))
+    assert cli.main(command[3:]) == 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--auth-token")
-    known, _ = parser.parse_known_args(command[2:])
-    assert known.auth_token == "-starts-with-dash"
+    known, _ = parser.parse_known_args(seen["argv"][2:])
+    assert seen["argv"][:2] == ["rasa", "run"] and known.auth_token == "-starts-with-dash"
 
 
 @pytest.mark.parametrize(

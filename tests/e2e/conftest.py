@@ -41,6 +41,7 @@ class Instance:
     token: str
     output: Path
     jwt_secret: str = ""
+    page_port: int = 0  # a shop page on this port may use the socket.io channel (CORS)
 
     def jwt(self, sender: str) -> str:
         """A token that proves `sender` (HS256, signed with this instance's key)."""
@@ -92,6 +93,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
     data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
     port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
     jwt_secret = secrets.token_urlsafe(32)
+    page_port = free_port()
     output = tmp / f"run-{port}.log"
     env = {
         **os.environ,
@@ -101,6 +103,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         "CANDOR_API_TOKEN": token,
         "CANDOR_JWT_SECRET": jwt_secret,
         "CANDOR_LOG_LEVEL": log_level,
+        "CANDOR_CORS_ORIGINS": f"http://127.0.0.1:{page_port}",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
@@ -109,7 +112,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         stdout=output.open("w"),
         stderr=subprocess.STDOUT,
     )
-    return Instance(process, data_dir, port, token, output, jwt_secret)
+    return Instance(process, data_dir, port, token, output, jwt_secret, page_port)
 
 
 def wait_ready(instance: Instance) -> None:

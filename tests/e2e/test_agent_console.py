@@ -51,10 +51,12 @@ def test_an_agent_claims_reads_answers_and_hands_back_in_the_console(candor, bro
     candor.say(customer, "hi")
     # Untrusted text must show as text, never run as HTML.
     candor.say(customer, "<img src=x onerror=\"document.title='pwned'\"> I want to talk to a human")
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{candor.url}/webhooks/agent_desk/")
+    # Before sign-in there is no desk to see (not even an empty queue).
+    assert not page.is_visible("#desk") and not page.is_visible("#queue-empty")
 
     page.fill("#token", "wrong-token")
     page.click("#login-form button[type=submit]")
@@ -68,6 +70,13 @@ def test_an_agent_claims_reads_answers_and_hands_back_in_the_console(candor, bro
     row = page.locator(f"#queue tbody tr[data-ticket-id='{ticket_id}']")
     row.wait_for()
     assert "customer request" in row.inner_text() and "normal" in row.inner_text()
+    # The desk names the customer by a pseudonym, never by their sender id.
+    assert customer not in page.content() and row.inner_text().count("C-") == 1
+    # At 1200 px every queue column is on screen, the Agent column included.
+    pane = page.locator("#queue-pane").bounding_box()
+    agent_header = page.locator("#queue th", has_text="Agent").bounding_box()
+    assert agent_header["x"] + agent_header["width"] <= pane["x"] + pane["width"] + 1
+    assert agent_header["x"] + agent_header["width"] <= 1200
     row.click()
     page.wait_for_selector("#transcript li.from-customer")
     transcript = page.inner_text("#transcript")

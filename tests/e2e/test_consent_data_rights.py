@@ -243,3 +243,13 @@ def test_the_data_export_arrives_over_socketio_and_the_turn_is_kept(candor) -> N
     assert any(m.get("text") for m in received if "custom" not in m)  # the summary the widget shows
     events = candor.tracker(customer)["events"]
     assert any(e["event"] == "user" and e.get("text") == "what data do you have about me?" for e in events)
+    # The same export as a file, for the customer's own token only.
+    import requests
+
+    download = requests.get(f"{candor.url}/webhooks/rest/export", headers=candor.identity(customer), timeout=60)
+    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"
+    assert download.json()["sender_id"] == customer and download.json()["conversation"]
+    assert requests.get(f"{candor.url}/webhooks/rest/export", timeout=30).status_code == 401
+    forged = {"Authorization": "Bearer " + candor.jwt(customer)[:-4] + "AAAA"}
+    assert requests.get(f"{candor.url}/webhooks/rest/export", headers=forged, timeout=30).status_code == 401

@@ -210,6 +210,16 @@ def test_the_api_needs_the_token(candor) -> None:
     assert requests.get(f"{candor.url}/conversations/{customer}/tracker", timeout=30).status_code == 401
 
 
+def test_the_api_token_is_on_no_command_line(candor) -> None:
+    """`ps` shows every process's command line to every user of the machine."""
+    from tests.e2e.conftest import children_of
+
+    processes = [candor.process.pid, *children_of(candor.process.pid)]
+    lines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in processes if Path(f"/proc/{pid}/cmdline").exists()]
+    assert any(b"rasa-run" in line for line in lines)  # the Rasa server is among them
+    assert not any(candor.token.encode() in line for line in lines)
+
+
 def test_two_instances_run_side_by_side_with_their_own_state(instances) -> None:
     first, second = instances
     assert first.port != second.port and first.data_dir != second.data_dir

@@ -48,6 +48,7 @@ async function refreshQueue() {
     row.dataset.testid = "queue-row";
     if (t.id === currentId) row.classList.add("selected");
     cell(row, t.queue_priority, "priority-" + t.queue_priority);
+    cell(row, t.customer);
     cell(row, t.reason.replaceAll("_", " "));
     cell(row, minutes(t.waiting_seconds));
     cell(row, t.status);
@@ -77,6 +78,7 @@ async function openTicket(id) {
   const s = t.summary || {};
   const list = $("summary");
   list.replaceChildren();
+  summaryRow(list, "Customer", t.customer);
   summaryRow(list, "Priority", t.priority);
   summaryRow(list, "Status", t.status + (t.agent_id ? " by " + t.agent_id : ""));
   summaryRow(list, "Trigger", s.trigger);
