@@ -11,10 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.pii.conversation import ConversationMasker
-from bot.pii.vault import Vault
-from bot.storage import consent
-from bot.storage.db import engine, vault_items
-from bot.storage.orders import orders_for_email
+from bot.storage import stores
 
 PENDING = "consent_pending"
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -38,7 +35,7 @@ def ask(dispatcher: CollectingDispatcher, purpose: Purpose, placeholder: Optiona
 def ask_or_go(dispatcher: CollectingDispatcher, tracker: Tracker, purpose_name: str, then: str) -> List[Dict[Text, Any]]:
     """Run `then` if the customer consents to the purpose already; else ask first."""
     purpose = policies().purpose(purpose_name)
-    if consent.granted(tracker.sender_id, purpose.name, purpose.version):
+    if stores().consent.granted(tracker.sender_id, purpose.name, purpose.version):
         return [FollowupAction(then)]
     return [ask(dispatcher, purpose, then=then)]
 
@@ -56,14 +53,10 @@ def placeholder_for(tracker: Tracker, entity_type: str) -> Optional[str]:
 
 def _tag_values(sender_id: str, purpose: Purpose, placeholder: Optional[str]) -> None:
     """Mark the vault values this purpose uses, so withdrawing it destroys them."""
-    placeholders = [placeholder] if placeholder else []
-    if purpose.data_types:
-        with engine().connect() as conn:
-            placeholders += [r.placeholder for r in conn.execute(
-                vault_items.select().where(vault_items.c.sender_id == sender_id,
-                                           vault_items.c.entity_type.in_(purpose.data_types)))]
-    for value in sorted(set(placeholders)):
-        consent.tag_vault_value(sender_id, value, purpose.name)
+    ledger = stores().consent
+    if placeholder:
+        ledger.tag_vault_value(sender_id, placeholder, purpose.name)
+    ledger.tag_values_of_types(sender_id, purpose.data_types, purpose.name)
 
 
 class SayConsentText(Action):
@@ -99,7 +92,7 @@ class ActionRecordConsent(Action):
         if purpose is None:
             return events
         said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
-        consent.record(
+        stores().consent.record(
             tracker.sender_id, purpose.name, "granted" if said_yes else "refused", purpose.version,
             channel=tracker.get_latest_input_channel(),
             message_id=latest_user_event(tracker).get("message_id"),
@@ -129,8 +122,8 @@ class ActionRecordConsent(Action):
 def order_by_email(dispatcher: CollectingDispatcher, sender_id: str, placeholder: Optional[str]) -> Optional[str]:
     """The newest order placed with the e-mail address behind `placeholder` (read from the
     vault: call only with consent), or None after telling the customer none was found."""
-    email = Vault().get(sender_id, placeholder) if placeholder else None
-    found = orders_for_email(email) if email else []
+    email = stores().vault.get(sender_id, placeholder) if placeholder else None
+    found = stores().orders.orders_for_email(email) if email else []
     if not found:
         dispatcher.utter_message(text=policies().consent_texts["lookup_not_found"])
         return None
@@ -167,7 +160,7 @@ class ActionWithdrawConsent(Action):
         loaded = policies()
         text = latest_user_event(tracker).get("text") or ""
         meant = purposes_meant(text, loaded.purposes)
-        withdrawn = consent.withdraw(
+        withdrawn = stores().consent.withdraw(
             tracker.sender_id, meant, {p.name: p.version for p in loaded.purposes.values()},
             channel=tracker.get_latest_input_channel(),
             message_id=latest_user_event(tracker).get("message_id"),
@@ -193,7 +186,7 @@ class ActionGoodbye(Action):
         # Goodbye inside a form ends the form: it does not ask its question again.
         events: List[Dict[Text, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         purpose = policies().purpose("improve_assistant")
-        decided = consent.current(tracker.sender_id).get(purpose.name)
+        decided = stores().consent.current(tracker.sender_id).get(purpose.name)
         if decided and decided["notice_version"] == purpose.version:
             return events
         return events + [ask(dispatcher, purpose)]

@@ -2,7 +2,6 @@
 number for a callback. The value goes to the vault; slots and logs hold the placeholder."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -14,9 +13,7 @@ from actions.consent import SayConsentText, ask_or_go, placeholder_for
 from actions.handoff import hand_off
 from actions.orders import CHECK, messages
 from bot.guardrails.loader import policies
-from bot.storage import consent
-from bot.storage.db import address_change_requests, engine
-from bot.storage.orders import owner_checked
+from bot.storage import stores
 
 
 def _extract(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, entity_type: str,
@@ -32,7 +29,7 @@ def _extract(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, enti
 
 def _tag(tracker: Tracker, placeholder: Optional[str], purpose: str) -> None:
     if placeholder:
-        consent.tag_vault_value(tracker.sender_id, placeholder, purpose)
+        stores().consent.tag_vault_value(tracker.sender_id, placeholder, purpose)
 
 
 class ValidateNewAddressForm(FormValidationAction):
@@ -73,14 +70,11 @@ class ActionSubmitNewAddress(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         placeholder, order_number = tracker.get_slot("new_address"), tracker.get_slot("order_number")
         # Checked again at submit: the order whose owner check passed, not whatever the slot holds.
-        if tracker.get_slot(CHECK) != order_number or not owner_checked(tracker.sender_id, order_number):
+        if tracker.get_slot(CHECK) != order_number or not stores().orders.owner_checked(tracker.sender_id, order_number):
             dispatcher.utter_message(text=messages()["order_not_checked"])
             return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
         _tag(tracker, placeholder, "delivery_address_change")
-        with engine().begin() as conn:
-            conn.execute(address_change_requests.insert().values(
-                sender_id=tracker.sender_id, order_number=order_number, address_placeholder=placeholder,
-                created_at=dt.datetime.now(dt.timezone.utc)))
+        stores().orders.request_address_change(tracker.sender_id, order_number, placeholder)
         dispatcher.utter_message(text=policies().consent_texts["new_address_saved"].format(order_number=order_number))
         return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
 

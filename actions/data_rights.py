@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.consent import SayConsentText
 from bot.guardrails.loader import policies
-from bot.storage import data_rights
+from bot.storage import stores
 
 YES_NO = [{"title": "Yes, delete everything", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
@@ -23,7 +23,7 @@ class ActionExportData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        export = data_rights.export(tracker.sender_id)
+        export = stores().data_rights.export(tracker.sender_id)
         dispatcher.utter_message(
             text=policies().consent_texts["export_summary"].format(
                 messages=len(export["conversation"]), consents=len(export["consents"]),
@@ -52,6 +52,6 @@ class ActionEraseData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        receipt = data_rights.erase(tracker.sender_id)
+        receipt = stores().data_rights.erase(tracker.sender_id)
         dispatcher.utter_message(text=policies().consent_texts["erased"].format(receipt=receipt["id"]))
         return [SlotSet("erasure_receipt", receipt["id"])]

@@ -15,8 +15,7 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
-from bot.storage.preferences import is_opted_out
-from bot.storage.tickets import unfinished_ticket
+from bot.storage import stores
 
 # TODO(issue 12): move to the policy texts, in every supported language.
 STILL_WITH_A_COLLEAGUE = (
@@ -46,12 +45,12 @@ class ActionSessionStart(Action):
                 text=policy.disclosure_message(), metadata=disclosure_metadata(version)
             ),
             SlotSet("disclosure_version", version),
-            SlotSet("ai_opt_out", is_opted_out(tracker.sender_id)),
+            SlotSet("ai_opt_out", stores().preferences.is_opted_out(tracker.sender_id)),
         ]
         # A new session (after an hour idle, or /restart) does not take the conversation
         # from the human who has it: it stays paused and messages keep going to the ticket.
         # An opted-out customer's ticket is the GuardrailPolicy's: "opt in" must still work.
-        ticket = unfinished_ticket(tracker.sender_id)
+        ticket = stores().tickets.unfinished_ticket(tracker.sender_id)
         if ticket is not None and ticket["reason"] != "opt_out":
             events += [
                 BotUttered(text=STILL_WITH_A_COLLEAGUE, metadata={"candor": {"kind": "handoff_continues"}}),
@@ -82,5 +81,5 @@ class ActionDisclose(Action):
         return [
             ActionReverted(),
             SlotSet("disclosure_version", version),
-            SlotSet("ai_opt_out", is_opted_out(tracker.sender_id)),
+            SlotSet("ai_opt_out", stores().preferences.is_opted_out(tracker.sender_id)),
         ]

@@ -8,12 +8,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
-from bot.storage import consent
+from bot.storage import stores
 
 
 def _consents_in_last_turn(tracker: Tracker) -> List[str]:
     """Purposes the customer consented to in the turn being explained."""
-    granted = consent.granted_purposes(tracker.sender_id)
+    granted = stores().consent.granted_purposes(tracker.sender_id)
     pending_answered = any(e.get("event") == "action" and e.get("name") == "action_record_consent"
                            for e in tracker.events[-20:])
     return granted if pending_answered else []

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.explain import DECISION_SLOT
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
-from bot.storage import consent
-from bot.storage.tickets import open_ticket, transcript_from_events
+from bot.storage import stores
+from bot.storage.tickets import transcript_from_events
 
 
 
@@ -31,7 +31,7 @@ def _summary(tracker: Tracker, trigger_id: Text, now: dt.datetime, open_now: boo
         "intents_in_conversation": sorted({i for i in intents if i}),
         "order_number": tracker.get_slot("order_number"),
         "ai_opt_out": bool(tracker.get_slot("ai_opt_out")),
-        "consents": consent.granted_purposes(tracker.sender_id),
+        "consents": stores().consent.granted_purposes(tracker.sender_id),
         "disclosure_version": tracker.get_slot("disclosure_version"),
         "filed_in_office_hours": open_now,
         "filed_at": now.isoformat(),
@@ -52,7 +52,7 @@ def hand_off(
     hours = loaded.handoff.office_hours
     now = now or dt.datetime.now(dt.timezone.utc)
     open_now = hours.is_open(now)
-    ticket = open_ticket(
+    ticket = stores().tickets.open_ticket(
         sender_id=tracker.sender_id,
         reason=trigger.reason,
         priority=trigger.priority,

@@ -9,8 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import decided_trigger, hand_off
 from bot.guardrails.loader import policies
-from bot.storage.preferences import is_opted_out, set_opt_out
-from bot.storage.tickets import close_open_tickets
+from bot.storage import stores
 
 
 class ActionOptOut(Action):
@@ -24,7 +23,7 @@ class ActionOptOut(Action):
     ) -> List[Dict[Text, Any]]:
         texts = policies().opt_out
         returning = bool(tracker.get_slot("ai_opt_out"))
-        set_opt_out(tracker.sender_id, True)
+        stores().preferences.set_opt_out(tracker.sender_id, True)
         events = hand_off(
             dispatcher, tracker, decided_trigger(tracker, "opted_out"),
             intro=texts["returning"] if returning else texts["confirmed"],
@@ -42,10 +41,10 @@ class ActionOptIn(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         texts = policies().opt_out
-        if not (tracker.get_slot("ai_opt_out") or is_opted_out(tracker.sender_id)):
+        if not (tracker.get_slot("ai_opt_out") or stores().preferences.is_opted_out(tracker.sender_id)):
             dispatcher.utter_message(text=texts["not_opted_out"])
             return []
-        set_opt_out(tracker.sender_id, False)
-        close_open_tickets(tracker.sender_id)  # the opt-out ticket is done with
+        stores().preferences.set_opt_out(tracker.sender_id, False)
+        stores().tickets.close_open_tickets(tracker.sender_id)  # the opt-out ticket is done with
         dispatcher.utter_message(text=texts["opted_in"])
         return [SlotSet("ai_opt_out", False)]

@@ -14,16 +14,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.consent import PENDING, ask, ask_or_go, latest_user_event, order_by_email, placeholder_for
 from bot.guardrails.loader import policies
-from bot.storage import consent
-from bot.storage.orders import (
-    Order,
-    check_locked,
-    check_owner,
-    find_order,
-    normalise_order_number,
-    owner_checked,
-    record_check,
-)
+from bot.storage import stores
+from bot.storage.orders import Order, normalise_order_number
 
 CHECK = "order_check"  # the order number whose owner check passed in this form
 
@@ -118,14 +110,14 @@ class _OrderNumberValidation(FormValidationAction):
                 return {}
         if number is None:
             return {}
-        if check_locked(tracker.sender_id, number):
+        if stores().orders.check_locked(tracker.sender_id, number):
             return locked_out(dispatcher)
-        passed = check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
+        passed = stores().orders.check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
         if passed:
             return {CHECK: number}
         if passed is None:  # no postcode or e-mail in it: the form's usual unhappy path
             return {}
-        if check_locked(tracker.sender_id, number):
+        if stores().orders.check_locked(tracker.sender_id, number):
             return locked_out(dispatcher)
         dispatcher.utter_message(text=messages()["order_check_failed"].format(order_number=number))
         return {CHECK: None}
@@ -137,15 +129,15 @@ class _OrderNumberValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> Dict[Text, Any]:
-        if check_locked(tracker.sender_id):
+        if stores().orders.check_locked(tracker.sender_id):
             return locked_out(dispatcher)
         number = normalise_order_number(slot_value)
         if number is None:
             dispatcher.utter_message(text=messages()["order_number_format"])
             return {"order_number": None}
-        if find_order(number) is None:
-            record_check(tracker.sender_id, number, passed=False)  # guessing numbers is limited too
-            if check_locked(tracker.sender_id):
+        if stores().orders.find_order(number) is None:
+            stores().orders.record_check(tracker.sender_id, number, passed=False)  # guessing numbers is limited too
+            if stores().orders.check_locked(tracker.sender_id):
                 return locked_out(dispatcher)
             dispatcher.utter_message(
                 text=messages()["order_not_found"].format(order_number=number)
@@ -164,7 +156,7 @@ class _OrderNumberValidation(FormValidationAction):
     ) -> Dict[Text, Any]:
         # Only a check that passed for the order in the form counts.
         number = normalise_order_number(tracker.get_slot("order_number"))
-        if slot_value is None or slot_value != number or not owner_checked(tracker.sender_id, number):
+        if slot_value is None or slot_value != number or not stores().orders.owner_checked(tracker.sender_id, number):
             return {CHECK: None}
         return {CHECK: number}
 
@@ -198,7 +190,7 @@ class ValidateOrderStatusForm(_OrderNumberValidation):
         placeholder = placeholder_for(tracker, "EMAIL_ADDRESS")
         if placeholder is None:
             return {}
-        if not consent.granted(tracker.sender_id, purpose.name, purpose.version):
+        if not stores().consent.granted(tracker.sender_id, purpose.name, purpose.version):
             # Nothing is looked up yet: the form's next question is the consent question.
             return {PENDING: {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder}}
         number = order_by_email(dispatcher, tracker.sender_id, placeholder)
@@ -249,11 +241,11 @@ def _order_from_slot(tracker: Tracker, dispatcher: CollectingDispatcher) -> Opti
     """The order in the slot, only if this customer passed its owner check (checked again
     here, against the database: a slot alone proves nothing); else says why not."""
     number = normalise_order_number(tracker.get_slot("order_number"))
-    if number and owner_checked(tracker.sender_id, number) and tracker.get_slot(CHECK) == number:
-        order = find_order(number)
+    if number and stores().orders.owner_checked(tracker.sender_id, number) and tracker.get_slot(CHECK) == number:
+        order = stores().orders.find_order(number)
         if order is not None:
             return order
-    locked = check_locked(tracker.sender_id, number)
+    locked = stores().orders.check_locked(tracker.sender_id, number)
     dispatcher.utter_message(text=messages()["order_check_locked" if locked else "order_not_checked"])
     return None
 

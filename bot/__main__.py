@@ -29,11 +29,11 @@ def _check() -> int:
 
 
 def _setup() -> int:
-    from bot.storage.orders import seed_orders
+    from bot.storage import stores
 
     current = settings()
     current.ensure_dirs()
-    added = seed_orders()
+    added = stores().orders.seed_orders()
     _, token_file = current.api_token()
     print(f"Data directory: {current.data_dir}")
     if added:
@@ -62,10 +62,11 @@ def _rasa_run(rasa_args) -> int:
 def _orders(args) -> int:
     import json
 
-    from bot.storage.orders import fake_orders, seed_orders
+    from bot.storage import stores
+    from bot.storage.orders import fake_orders
 
     settings().ensure_dirs()
-    seed_orders()
+    stores().orders.seed_orders()
     for order in fake_orders(settings().fake_orders_seed())[:max(args.limit, 0)]:
         facts = {"order_number": order.order_number, "status": order.row["status"],
                  "email": order.email, "postcode": order.postcode}
@@ -103,8 +104,9 @@ def _data_rights(args) -> int:
     import datetime as dt
     import json
 
-    from bot.storage import consent, data_rights
+    from bot.storage import stores
 
+    consent, data_rights = stores().consent, stores().data_rights
     if args.command == "consent":
         print(json.dumps({"sender_id": args.sender, "current": consent.current(args.sender),
                           "history": consent.history(args.sender)}, indent=2, default=str))
@@ -132,8 +134,9 @@ def _data_rights(args) -> int:
 
 def _explain(sender: str) -> int:
     from bot.explain import turns
-    from bot.storage import consent, data_rights
+    from bot.storage import stores
 
+    consent, data_rights = stores().consent, stores().data_rights
     events = data_rights.stored_events(sender)
     if not events:
         print(f"No stored conversation for sender {sender!r}.", file=sys.stderr)

@@ -36,10 +36,22 @@ from sanic.response import HTTPResponse
 from bot.channels.agents import Agent, AgentConfigError, authenticate, load_agents
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
-from bot.pii.vault import Vault
-from bot.storage import tickets
+from bot.storage import stores
+from bot.storage.tickets import TicketConflict, TicketError, TicketNotFound
 
 logger = logging.getLogger(__name__)
+
+
+class DeskError(Exception):
+    """A request the desk cannot serve, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# The ticket store's domain errors, as the desk's HTTP answers.
+STATUS_OF = {TicketNotFound: 404, TicketConflict: 409}
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 MAX_REPLY_CHARS = 4000
@@ -91,8 +103,10 @@ def agent_only(handler: Handler) -> Handler:
             )
         try:
             return await handler(request, agent, *args, **kwargs)
-        except tickets.TicketError as exc:
+        except DeskError as exc:
             return _error(exc.status, str(exc))
+        except TicketError as exc:  # the store's domain errors, in HTTP
+            return _error(STATUS_OF.get(type(exc), 409), str(exc))
 
     return wrapped
 
@@ -132,30 +146,30 @@ class AgentDeskInput(InputChannel):
         @agent_only
         async def queue(request: Request, agent: Agent) -> HTTPResponse:
             escalate = policies().handoff.queue_priority
-            return response.json({"tickets": tickets.queue(escalate)})
+            return response.json({"tickets": stores().tickets.queue(escalate)})
 
         @desk.route("/api/tickets/<ticket_id>", methods=["GET"])
         @agent_only
         async def ticket(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(tickets.get_ticket(ticket_id))
+            return response.json(stores().tickets.get_ticket(ticket_id))
 
         @desk.route("/api/tickets/<ticket_id>/claim", methods=["POST"])
         @agent_only
         async def claim(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(tickets.claim(ticket_id, agent.id, agents=[a.id for a in load_agents()]))
+            return response.json(stores().tickets.claim(ticket_id, agent.id, agents=[a.id for a in load_agents()]))
 
         @desk.route("/api/tickets/<ticket_id>/reply", methods=["POST"])
         @agent_only
         async def reply(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
             text = _reply_text(request)
-            ticket = tickets.held_by(ticket_id, agent.id)
+            ticket = stores().tickets.held_by(ticket_id, agent.id)
             await self._say(request, ticket, agent, text, kind="human_reply")
-            return response.json(tickets.get_ticket(ticket_id))
+            return response.json(stores().tickets.get_ticket(ticket_id))
 
         @desk.route("/api/tickets/<ticket_id>/contact", methods=["GET"])
         @agent_only
         async def contact(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(_callback_number(tickets.held_by(ticket_id, agent.id), agent))
+            return response.json(_callback_number(stores().tickets.held_by(ticket_id, agent.id), agent))
 
         @desk.route("/api/tickets/<ticket_id>/handback", methods=["POST"])
         @agent_only
@@ -179,11 +193,11 @@ class AgentDeskInput(InputChannel):
     ) -> HTTPResponse:
         """Hand back or close: the customer is told, and the bot listens again either way
         (after a close, too: otherwise the customer's next words would reach no one)."""
-        ticket = tickets.held_by(ticket_id, agent.id)
+        ticket = stores().tickets.held_by(ticket_id, agent.id)
         await self._say(request, ticket, agent, notice.format(name=agent.name),
                         kind=status, resume=True, labelled=False)
-        tickets.finish(ticket_id, status)
-        return response.json(tickets.get_ticket(ticket_id))
+        stores().tickets.finish(ticket_id, status)
+        return response.json(stores().tickets.get_ticket(ticket_id))
 
     async def _say(
         self,
@@ -205,7 +219,7 @@ class AgentDeskInput(InputChannel):
         async with rasa_agent.lock_store.lock(sender_id):
             tracker = await rasa_agent.tracker_store.retrieve(sender_id)
             if tracker is None:
-                raise tickets.TicketError(410, "the customer's conversation no longer exists")
+                raise DeskError(410, "the customer's conversation no longer exists")
             tracker.update(BotUttered(text=shown, metadata=metadata))
             if resume:
                 # As after any bot turn: the bot now listens (a paused conversation logged
@@ -215,7 +229,7 @@ class AgentDeskInput(InputChannel):
             await rasa_agent.tracker_store.save(tracker)
         masker = ConversationMasker(sender_id)
         # In the ticket the agent is named by id; the customer-facing label is left out.
-        tickets.append_lines(ticket["id"], masker.mask_transcript([{
+        stores().tickets.append_lines(ticket["id"], masker.mask_transcript([{
             "from": "human", "agent_id": agent.id, "text": text,
             "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
         }]))
@@ -224,23 +238,21 @@ class AgentDeskInput(InputChannel):
             return
         else:
             # REST (and any channel without push): delivered with the next response.
-            tickets.hold_reply(ticket["id"], sender_id, agent.id,
-                               Vault().seal(sender_id, json.dumps(message)))
+            stores().tickets.hold_reply(ticket["id"], sender_id, agent.id,
+                               stores().vault.seal(sender_id, json.dumps(message)))
 
 
 def _callback_number(ticket: Dict[str, Any], agent: Agent) -> Dict[str, str]:
     """The phone number of a callback ticket, for the agent who holds it, while the customer
     consents to the callback purpose. Every reveal is audited (without the number)."""
-    from bot.storage import consent, data_rights
-
     placeholder = (ticket.get("summary") or {}).get("callback_phone")
     purpose = policies().purpose("phone_callback")
-    if not placeholder or not consent.granted(ticket["sender_id"], purpose.name, purpose.version):
-        raise tickets.TicketError(404, "no phone number may be used for this ticket")
-    number = Vault().get(ticket["sender_id"], placeholder)
+    if not placeholder or not stores().consent.granted(ticket["sender_id"], purpose.name, purpose.version):
+        raise DeskError(404, "no phone number may be used for this ticket")
+    number = stores().vault.get(ticket["sender_id"], placeholder)
     if number is None:
-        raise tickets.TicketError(410, "the phone number has been deleted")
-    data_rights.audit(f"agent:{agent.id}", "reveal_callback_number", ticket["sender_id"], {"ticket": ticket["id"]})
+        raise DeskError(410, "the phone number has been deleted")
+    stores().data_rights.audit(f"agent:{agent.id}", "reveal_callback_number", ticket["sender_id"], {"ticket": ticket["id"]})
     return {"phone_number": number}
 
 
@@ -250,12 +262,12 @@ def _reply_text(request: Request) -> str:
     except Exception:  # sanic raises its own InvalidUsage for malformed JSON
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        raise tickets.TicketError(400, 'send JSON like {"text": "..."}')
+        raise DeskError(400, 'send JSON like {"text": "..."}')
     text = body["text"].strip()
     if not text:
-        raise tickets.TicketError(400, "the reply is empty")
+        raise DeskError(400, "the reply is empty")
     if len(text) > MAX_REPLY_CHARS:
-        raise tickets.TicketError(413, f"the reply is longer than {MAX_REPLY_CHARS} characters")
+        raise DeskError(413, f"the reply is longer than {MAX_REPLY_CHARS} characters")
     return text
 
 

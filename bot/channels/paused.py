@@ -15,7 +15,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.explain import explain_last
 from bot.guardrails.handoff_rules import Trigger
 from bot.guardrails.loader import Backstop, policies
-from bot.storage.tickets import raise_priority
+from bot.storage import stores
 
 URGENT = ("urgent",)
 
@@ -42,7 +42,7 @@ async def answer_while_paused(agent: Any, message: UserMessage) -> List[str]:
         return []
     sent: List[str] = []
     if isinstance(rule, Trigger) and rule.priority in URGENT:
-        raise_priority(message.sender_id, rule.reason, rule.priority,
+        stores().tickets.raise_priority(message.sender_id, rule.reason, rule.priority,
                        {"trigger": rule.id, "while_paused": True})
         sent = [text for text in (_response_text(agent, rule.respond_first), rule.message) if text]
     elif isinstance(rule, Backstop) and rule.intent == "ask_why":

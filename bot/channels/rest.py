@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 from bot.channels.limits import at_the_door, metadata_problem
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, bearer, verify
-from bot.storage.tickets import held_messages
+from bot.storage import stores
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,11 @@ class CandorRestInput(RestInput):
         async def export(request: Request) -> HTTPResponse:
             """Everything stored about the token's customer, as a JSON file (the same export
             "what data do you have about me?" gives in the chat)."""
-            from bot.storage import data_rights
-
             try:
                 sender = verify(bearer(request.headers))
             except IdentityError as exc:
                 return response.json({"error": str(exc)}, status=401)
-            return response.json(data_rights.export(sender), headers={
+            return response.json(stores().data_rights.export(sender), headers={
                 "Content-Disposition": 'attachment; filename="candor-data-export.json"',
                 "Cache-Control": "no-store"})
 
@@ -93,6 +91,6 @@ class CandorRestInput(RestInput):
 
 async def deliver_held_replies(collector: CollectingOutputChannel, sender_id: str) -> int:
     """Put the customer's waiting agent replies into this response, oldest first."""
-    messages = held_messages(sender_id)
+    messages = stores().tickets.held_messages(sender_id)
     collector.messages.extend({"recipient_id": sender_id, **message} for message in messages)
     return len(messages)

@@ -24,7 +24,7 @@ from socketio import AsyncServer
 from bot.channels.limits import at_the_door, metadata_problem, too_long
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
-from bot.storage.tickets import held_messages
+from bot.storage import stores
 
 logger = logging.getLogger(__name__)
 SIGN_IN = "Please sign in again to chat with us: this conversation could not be verified."
@@ -108,7 +108,7 @@ class CandorSocketIOInput(SocketIOInput):
                     senders[sid] = sender
                     sio.enter_room(sid, sender, namespace=self.namespace)
                     # Human replies written while the customer was away wait for them.
-                    for message in held_messages(sender):
+                    for message in stores().tickets.held_messages(sender):
                         await sio.emit(self.bot_message_evt, message, room=sid, namespace=self.namespace)
             return senders.get(sid)
 

@@ -6,12 +6,10 @@ import re
 import secrets
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-import sqlalchemy as sa
 
 from bot.pii.engine import Finding, Masked, Placeholders, engine
-from bot.pii.vault import Vault, digest
-from bot.storage.db import engine as db_engine
-from bot.storage.db import pii_placeholders
+from bot.storage import stores
+from bot.storage.keys import digest
 
 logger = logging.getLogger(__name__)
 
@@ -47,43 +45,28 @@ class ConversationMasker:
 
     def __init__(self, sender_id: str, url: Optional[str] = None) -> None:
         self.sender_id = sender_id
-        self.url = url
+        self.stores = stores(url)
         self.engine = engine()
         self.placeholders = self._load()
         self._cache: Dict[str, Masked] = {}
         self.failed = False
 
     def _load(self) -> Placeholders:
-        with db_engine(self.url).connect() as conn:
-            rows = conn.execute(
-                sa.select(pii_placeholders).where(pii_placeholders.c.sender_id == self.sender_id)
-            ).mappings()
-            known = {(r["entity_type"], r["value_digest"]): r["placeholder"] for r in rows}
-        return Placeholders(known, hasher=digest)
+        return Placeholders(self.stores.placeholders.known(self.sender_id), hasher=digest)
 
     def _persist(self, masked: Masked) -> None:
         """Store new placeholders (as keyed hashes) and vault the originals a purpose needs."""
         added, self.placeholders.added = self.placeholders.added, {}
         rules = self.engine.policy.entities
-        if added:
-            with db_engine(self.url).begin() as conn:
-                conn.execute(
-                    pii_placeholders.insert(),
-                    [
-                        # A `drop` value (card, IBAN, BSN, special categories) leaves no digest
-                        # behind, not even a keyed one that could be tested against guesses:
-                        # the row only keeps the placeholder's number taken.
-                        {"sender_id": self.sender_id, "entity_type": kind,
-                         "value_digest": f"dropped:{secrets.token_hex(16)}" if _operator(rules, kind) == "drop" else value_digest,
-                         "placeholder": placeholder}
-                        for (kind, value_digest), placeholder in added.items()
-                    ],
-                )
-        vault = None
+        # A `drop` value (card, IBAN, BSN, special categories) leaves no digest behind, not
+        # even a keyed one that could be tested against guesses: the row only keeps the
+        # placeholder's number taken.
+        self.stores.placeholders.add(self.sender_id, [
+            (kind, f"dropped:{secrets.token_hex(16)}" if _operator(rules, kind) == "drop" else value_digest, placeholder)
+            for (kind, value_digest), placeholder in added.items()])
         for finding, placeholder in zip(masked.findings, masked.placeholders):
             if _operator(rules, finding.entity_type) == "vault":
-                vault = vault or Vault(self.url)
-                vault.put(self.sender_id, placeholder, finding.entity_type, finding.text)
+                self.stores.vault.put(self.sender_id, placeholder, finding.entity_type, finding.text)
 
     def _mask_known(self, masked: Masked) -> Masked:
         """Values this conversation already masked are masked again wherever they recur,

@@ -14,15 +14,13 @@ from typing import Any, Callable, Dict, List, Optional
 import sqlalchemy as sa
 
 from bot.guardrails.loader import Policies, policies
-from bot.pii.vault import digest
-from bot.storage import consent
+from bot.storage.consent import ConsentLedger
 from bot.storage.db import (
     address_change_requests,
     agent_replies,
     audit_log,
     consent_ledger,
     customer_preferences,
-    engine,
     erasure_receipts,
     forget_erased,
     handoff_tickets,
@@ -32,6 +30,7 @@ from bot.storage.db import (
     vault_keys,
     vault_purposes,
 )
+from bot.storage.keys import digest
 from bot.storage.tickets import FINISHED
 
 # Rasa's SQL tracker store table (same database: endpoints.yml and CANDOR_DATABASE_URL).
@@ -68,15 +67,6 @@ def subject(sender_id: str) -> str:
     return digest("SENDER", sender_id)
 
 
-def audit(actor: str, action: str, sender_id: Optional[str], details: Dict[str, Any],
-          url: Optional[str] = None) -> None:
-    with engine(url).begin() as conn:
-        conn.execute(audit_log.insert().values(
-            at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action,
-            subject=subject(sender_id) if sender_id else None, details=details,
-        ))
-
-
 def _has_events_table(conn) -> bool:
     return sa.inspect(conn).has_table("events")
 
@@ -85,161 +75,169 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
 
 
-def stored_events(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
-    """The conversation's events as stored (masked), oldest first."""
-    with engine(url).connect() as conn:
-        if not _has_events_table(conn):
-            return []
-        rows = conn.execute(sa.select(events.c.data).where(events.c.sender_id == sender_id).order_by(events.c.id))
-        return [json.loads(row.data or "{}") for row in rows]
-
-
-def _transcript(sender_id: str, url: Optional[str] = None) -> List[Dict[str, Any]]:
-    """What the customer and the assistant said, as stored (masked)."""
-    return [
-        {"from": "customer" if e.get("event") == "user" else "assistant", "text": e["text"],
-         "timestamp": e.get("timestamp")}
-        for e in stored_events(sender_id, url) if e.get("event") in ("user", "bot") and e.get("text")
-    ]
-
-
-def export(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
-    """Everything stored about the customer, as stored (masked), machine-readable."""
-    transcript = _transcript(sender_id, url)
-    with engine(url).connect() as conn:
-        tickets = [
-            {k: _iso(v) for k, v in dict(r).items()}
-            for r in conn.execute(sa.select(handoff_tickets).where(handoff_tickets.c.sender_id == sender_id)).mappings()
-        ]
-        preferences = [
-            {k: _iso(v) for k, v in dict(r).items()}
-            for r in conn.execute(sa.select(customer_preferences)
-                                  .where(customer_preferences.c.sender_id == sender_id)).mappings()
-        ]
-        vault = [
-            {"placeholder": r.placeholder, "type": r.entity_type, "stored_at": _iso(r.created_at),
-             "value": "encrypted; used only for the purposes you consented to"}
-            for r in conn.execute(sa.select(vault_items).where(vault_items.c.sender_id == sender_id))
-        ]
-    data = {
-        "sender_id": sender_id,
-        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "conversation": transcript,
-        "consents": consent.history(sender_id, url),
-        "handoff_tickets": tickets,
-        "preferences": preferences,
-        "encrypted_values": vault,
-    }
-    audit(actor, "export", sender_id, {"items": {k: len(v) for k, v in data.items() if isinstance(v, list)}}, url)
-    return data
-
-
-def erase(sender_id: str, actor: str = "customer", url: Optional[str] = None) -> Dict[str, Any]:
-    """Erase every row about the customer; keep only a receipt with a hashed id. Idempotent."""
-    counts: Dict[str, int] = {}
-    with engine(url).begin() as conn:
-        has_events = _has_events_table(conn)
-        for name, table in PER_SENDER.items():
-            if table is events and not has_events:
-                counts[name] = 0
-                continue
-            counts[name] = conn.execute(table.delete().where(table.c.sender_id == sender_id)).rowcount
-        receipt = {"id": str(uuid.uuid4()), "subject": subject(sender_id),
-                   "erased_at": dt.datetime.now(dt.timezone.utc), "counts": counts}
-        conn.execute(erasure_receipts.insert().values(**receipt))
-    forget_erased(engine(url))
-    audit(actor, "erase", sender_id, {"receipt": receipt["id"], "counts": counts}, url)
-    return {**receipt, "erased_at": receipt["erased_at"].isoformat()}
-
-
 # Retention deletes in short transactions of at most this many rows or conversations, so a
 # run never holds the write lock for long: customers' turns are saved in between.
 RETENTION_BATCH = 200
 
 
-def _in_batches(url: Optional[str], work: Callable[[Any], int]) -> int:
-    """Run `work(conn)` (one batch, returns how many it removed) in its own transaction until
-    a batch removes nothing; the total removed."""
-    total = 0
-    while True:
-        with engine(url).begin() as conn:
-            removed = work(conn)
-        total += removed
-        if removed == 0:
-            return total
+class DataRights:
+    """Export, erasure, retention and training exports over every store."""
 
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+        self.consent = ConsentLedger(engine)
 
-def retention_run(now: Optional[dt.datetime] = None, actor: str = "operator",
-                  loaded: Optional[Policies] = None, url: Optional[str] = None) -> Dict[str, int]:
-    """Apply policies/retention.yml and the purposes' retention periods, in small batches.
-    Idempotent."""
-    loaded = loaded or policies()
-    now = now or dt.datetime.now(dt.timezone.utc)
-    rules = loaded.retention
-    removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
-    with engine(url).connect() as conn:
-        last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
-                                 .group_by(events.c.sender_id)).all() if _has_events_table(conn) else []
-    stale = []
-    for sender_id, last in last_seen:
-        consented = "improve_assistant" in consent.granted_purposes(sender_id, url)
-        days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
-        if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
-            stale.append(sender_id)
-    for sender_id in stale:
-        removed["conversations"] += 1
+    def audit(self, actor: str, action: str, sender_id: Optional[str], details: Dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(audit_log.insert().values(
+                at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action,
+                subject=subject(sender_id) if sender_id else None, details=details,
+            ))
 
-        def conversation_batch(conn: Any, sender_id: str = sender_id) -> int:
-            ids = sa.select(events.c.id).where(events.c.sender_id == sender_id).limit(RETENTION_BATCH)
-            return conn.execute(events.delete().where(events.c.id.in_(ids.scalar_subquery()))).rowcount
+    def stored_events(self, sender_id: str) -> List[Dict[str, Any]]:
+        """The conversation's events as stored (masked), oldest first."""
+        with self.engine.connect() as conn:
+            if not _has_events_table(conn):
+                return []
+            rows = conn.execute(sa.select(events.c.data).where(events.c.sender_id == sender_id).order_by(events.c.id))
+            return [json.loads(row.data or "{}") for row in rows]
 
-        removed["conversation_events"] += _in_batches(url, conversation_batch)
+    def _transcript(self, sender_id: str) -> List[Dict[str, Any]]:
+        """What the customer and the assistant said, as stored (masked)."""
+        return [
+            {"from": "customer" if e.get("event") == "user" else "assistant", "text": e["text"],
+             "timestamp": e.get("timestamp")}
+            for e in self.stored_events(sender_id) if e.get("event") in ("user", "bot") and e.get("text")
+        ]
 
-    cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
+    def export(self, sender_id: str, actor: str = "customer") -> Dict[str, Any]:
+        """Everything stored about the customer, as stored (masked), machine-readable."""
+        transcript = self._transcript(sender_id)
+        with self.engine.connect() as conn:
+            tickets = [
+                {k: _iso(v) for k, v in dict(r).items()}
+                for r in conn.execute(sa.select(handoff_tickets).where(handoff_tickets.c.sender_id == sender_id)).mappings()
+            ]
+            preferences = [
+                {k: _iso(v) for k, v in dict(r).items()}
+                for r in conn.execute(sa.select(customer_preferences)
+                                      .where(customer_preferences.c.sender_id == sender_id)).mappings()
+            ]
+            vault = [
+                {"placeholder": r.placeholder, "type": r.entity_type, "stored_at": _iso(r.created_at),
+                 "value": "encrypted; used only for the purposes you consented to"}
+                for r in conn.execute(sa.select(vault_items).where(vault_items.c.sender_id == sender_id))
+            ]
+        data = {
+            "sender_id": sender_id,
+            "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "conversation": transcript,
+            "consents": self.consent.history(sender_id),
+            "handoff_tickets": tickets,
+            "preferences": preferences,
+            "encrypted_values": vault,
+        }
+        self.audit(actor, "export", sender_id, {"items": {k: len(v) for k, v in data.items() if isinstance(v, list)}})
+        return data
 
-    def ticket_batch(conn: Any) -> int:
-        ids = sa.select(handoff_tickets.c.id).where(
-            handoff_tickets.c.status.in_(FINISHED), handoff_tickets.c.updated_at < cutoff).limit(RETENTION_BATCH)
-        return conn.execute(handoff_tickets.delete().where(handoff_tickets.c.id.in_(ids.scalar_subquery()))).rowcount
+    def erase(self, sender_id: str, actor: str = "customer") -> Dict[str, Any]:
+        """Erase every row about the customer; keep only a receipt with a hashed id. Idempotent."""
+        counts: Dict[str, int] = {}
+        with self.engine.begin() as conn:
+            has_events = _has_events_table(conn)
+            for name, table in PER_SENDER.items():
+                if table is events and not has_events:
+                    counts[name] = 0
+                    continue
+                counts[name] = conn.execute(table.delete().where(table.c.sender_id == sender_id)).rowcount
+            receipt = {"id": str(uuid.uuid4()), "subject": subject(sender_id),
+                       "erased_at": dt.datetime.now(dt.timezone.utc), "counts": counts}
+            conn.execute(erasure_receipts.insert().values(**receipt))
+        forget_erased(self.engine)
+        self.audit(actor, "erase", sender_id, {"receipt": receipt["id"], "counts": counts})
+        return {**receipt, "erased_at": receipt["erased_at"].isoformat()}
 
-    removed["handoff_tickets"] = _in_batches(url, ticket_batch)
-    # Vault values live as long as the longest purpose they are kept for; values kept for
-    # no purpose (never consented to) only as long as the shortest purpose period.
-    shortest = min(p.retention_days for p in loaded.purposes.values())
-    tags: Dict[tuple, int] = {}
-    with engine(url).connect() as conn:
-        for row in conn.execute(sa.select(vault_purposes)):
-            days = loaded.purposes[row.purpose].retention_days if row.purpose in loaded.purposes else shortest
-            key = (row.sender_id, row.placeholder)
-            tags[key] = max(tags.get(key, 0), days)
-        expired = []
-        for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)):
-            days = tags.get((row.sender_id, row.placeholder), shortest)
-            created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
-            if created < now - dt.timedelta(days=days):
-                expired.append((row.sender_id, row.placeholder))
-    for start in range(0, len(expired), RETENTION_BATCH):
-        with engine(url).begin() as conn:
-            for sender_id, placeholder in expired[start:start + RETENTION_BATCH]:
-                removed["vault_values"] += conn.execute(vault_items.delete().where(
-                    vault_items.c.sender_id == sender_id, vault_items.c.placeholder == placeholder)).rowcount
-                conn.execute(vault_purposes.delete().where(
-                    vault_purposes.c.sender_id == sender_id, vault_purposes.c.placeholder == placeholder))
-    audit(actor, "retention_run", None, {"now": now.isoformat(), "removed": removed}, url)
-    return removed
+    def _in_batches(self, work: Callable[[Any], int]) -> int:
+        """Run `work(conn)` (one batch, returns how many it removed) in its own transaction until
+        a batch removes nothing; the total removed."""
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                removed = work(conn)
+            total += removed
+            if removed == 0:
+                return total
 
+    def retention_run(self, now: Optional[dt.datetime] = None, actor: str = "operator",
+                      loaded: Optional[Policies] = None) -> Dict[str, int]:
+        """Apply policies/retention.yml and the purposes' retention periods, in small batches.
+        Idempotent."""
+        loaded = loaded or policies()
+        now = now or dt.datetime.now(dt.timezone.utc)
+        rules = loaded.retention
+        removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
+        with self.engine.connect() as conn:
+            last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
+                                     .group_by(events.c.sender_id)).all() if _has_events_table(conn) else []
+        stale = []
+        for sender_id, last in last_seen:
+            consented = "improve_assistant" in self.consent.granted_purposes(sender_id)
+            days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
+            if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
+                stale.append(sender_id)
+        for sender_id in stale:
+            removed["conversations"] += 1
 
-def training_export(actor: str = "operator", url: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Masked conversations of the customers who consent to `improve_assistant` now; nobody else's."""
-    purpose = policies().purpose("improve_assistant")
-    conversations = []
-    with engine(url).connect() as conn:
-        if not _has_events_table(conn):
-            return []
-        senders = [r[0] for r in conn.execute(sa.select(events.c.sender_id).distinct())]
-    for sender_id in senders:
-        if not consent.granted(sender_id, purpose.name, purpose.version, url):
-            continue
-        conversations.append({"conversation": subject(sender_id), "turns": _transcript(sender_id, url)})
-    audit(actor, "training_export", None, {"conversations": len(conversations)}, url)
-    return conversations
+            def conversation_batch(conn: Any, sender_id: str = sender_id) -> int:
+                ids = sa.select(events.c.id).where(events.c.sender_id == sender_id).limit(RETENTION_BATCH)
+                return conn.execute(events.delete().where(events.c.id.in_(ids.scalar_subquery()))).rowcount
+
+            removed["conversation_events"] += self._in_batches(conversation_batch)
+
+        cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
+
+        def ticket_batch(conn: Any) -> int:
+            ids = sa.select(handoff_tickets.c.id).where(
+                handoff_tickets.c.status.in_(FINISHED), handoff_tickets.c.updated_at < cutoff).limit(RETENTION_BATCH)
+            return conn.execute(handoff_tickets.delete().where(handoff_tickets.c.id.in_(ids.scalar_subquery()))).rowcount
+
+        removed["handoff_tickets"] = self._in_batches(ticket_batch)
+        # Vault values live as long as the longest purpose they are kept for; values kept for
+        # no purpose (never consented to) only as long as the shortest purpose period.
+        shortest = min(p.retention_days for p in loaded.purposes.values())
+        tags: Dict[tuple, int] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(sa.select(vault_purposes)):
+                days = loaded.purposes[row.purpose].retention_days if row.purpose in loaded.purposes else shortest
+                key = (row.sender_id, row.placeholder)
+                tags[key] = max(tags.get(key, 0), days)
+            expired = []
+            for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)):
+                days = tags.get((row.sender_id, row.placeholder), shortest)
+                created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
+                if created < now - dt.timedelta(days=days):
+                    expired.append((row.sender_id, row.placeholder))
+        for start in range(0, len(expired), RETENTION_BATCH):
+            with self.engine.begin() as conn:
+                for sender_id, placeholder in expired[start:start + RETENTION_BATCH]:
+                    removed["vault_values"] += conn.execute(vault_items.delete().where(
+                        vault_items.c.sender_id == sender_id, vault_items.c.placeholder == placeholder)).rowcount
+                    conn.execute(vault_purposes.delete().where(
+                        vault_purposes.c.sender_id == sender_id, vault_purposes.c.placeholder == placeholder))
+        self.audit(actor, "retention_run", None, {"now": now.isoformat(), "removed": removed})
+        return removed
+
+    def training_export(self, actor: str = "operator") -> List[Dict[str, Any]]:
+        """Masked conversations of the customers who consent to `improve_assistant` now; nobody else's."""
+        purpose = policies().purpose("improve_assistant")
+        conversations = []
+        with self.engine.connect() as conn:
+            if not _has_events_table(conn):
+                return []
+            senders = [r[0] for r in conn.execute(sa.select(events.c.sender_id).distinct())]
+        for sender_id in senders:
+            if not self.consent.granted(sender_id, purpose.name, purpose.version):
+                continue
+            conversations.append({"conversation": subject(sender_id), "turns": self._transcript(sender_id)})
+        self.audit(actor, "training_export", None, {"conversations": len(conversations)})
+        return conversations

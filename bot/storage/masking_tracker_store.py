@@ -17,7 +17,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
 from bot.storage.db import erase_for_real
-from bot.storage.tickets import append_to_open_ticket, transcript_from_events
+from bot.storage import stores
+from bot.storage.tickets import transcript_from_events
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class MaskingTrackerStore(SQLTrackerStore):
             # goes to the human's ticket instead (masked, like everything stored).
             pauses = [i for i, e in enumerate(masked) if e.type_name == "pause"]
             since_pause = masked[pauses[-1] + 1:] if pauses else masked
-            append_to_open_ticket(tracker.sender_id, transcript_from_events(
+            stores().tickets.append_to_open_ticket(tracker.sender_id, transcript_from_events(
                 [e.as_dict() for e in since_pause if e.type_name == "user"]))
         yield from masked
         if masker.failed:

@@ -11,8 +11,8 @@ from typing import List, Optional
 import sqlalchemy as sa
 
 from bot.config import settings
-from bot.pii.vault import digest
-from bot.storage.db import engine, order_checks, order_contacts, order_postcodes, orders
+from bot.storage.db import address_change_requests, order_checks, order_contacts, order_postcodes, orders
+from bot.storage.keys import digest
 
 ORDER_NUMBER = re.compile(r"\bCND[- ]?(\d{6})\b", re.IGNORECASE)
 STATUSES = ("processing", "packed", "shipped", "delivered", "cancelled")
@@ -53,16 +53,6 @@ def normalise_order_number(text: Optional[str]) -> Optional[str]:
         return None
     match = ORDER_NUMBER.search(str(text))
     return f"CND-{match.group(1)}" if match else None
-
-
-def find_order(order_number: str, url: Optional[str] = None) -> Optional[Order]:
-    with engine(url).connect() as conn:
-        row = conn.execute(
-            sa.select(orders).where(orders.c.order_number == order_number)
-        ).mappings().first()
-    if row is None:
-        return None
-    return Order(**{**row, "items": json.loads(row["items"])})
 
 
 @dataclass(frozen=True)
@@ -110,53 +100,12 @@ def fake_orders(seed: str, count: int = 200) -> List[FakeOrder]:
     return made
 
 
-def seed_orders(count: int = 200, seed: Optional[str] = None, url: Optional[str] = None) -> int:
-    """Fill an empty order table with generated fake orders; returns how many were added.
-    Orders from before ownership checks (no postcodes) are generated again."""
-    seed = seed if seed is not None else settings().fake_orders_seed()
-    with engine(url).begin() as conn:
-        existing = conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
-        with_postcode = conn.execute(sa.select(sa.func.count()).select_from(order_postcodes)).scalar_one()
-        if existing and with_postcode:
-            return 0
-        for table in (orders, order_contacts, order_postcodes):
-            conn.execute(table.delete())
-        made = fake_orders(seed, count)
-        conn.execute(orders.insert(), [order.row for order in made])
-        conn.execute(order_contacts.insert(), [
-            {"order_number": o.order_number, "email_digest": email_digest(o.email)} for o in made])
-        conn.execute(order_postcodes.insert(), [
-            {"order_number": o.order_number, "postcode_digest": postcode_digest(o.postcode)} for o in made])
-    return len(made)
-
-
-def link_facts(order_number: str, email: Optional[str] = None, postcode: Optional[str] = None,
-               url: Optional[str] = None) -> None:
-    """Record (as keyed hashes) the e-mail address an order was placed with and the postcode
-    it goes to."""
-    with engine(url).begin() as conn:
-        for table, column, value in ((order_contacts, "email_digest", email and email_digest(email)),
-                                     (order_postcodes, "postcode_digest", postcode and postcode_digest(postcode))):
-            if value:
-                conn.execute(table.delete().where(table.c.order_number == order_number))
-                conn.execute(table.insert().values(order_number=order_number, **{column: value}))
-
-
 def email_digest(email: str) -> str:
     return digest("EMAIL_ADDRESS", email.strip().lower())
 
 
 def postcode_digest(postcode: str) -> str:
     return digest("POSTCODE", "".join(postcode.split()).upper())
-
-
-def orders_for_email(email: str, url: Optional[str] = None) -> List[Order]:
-    """The orders placed with this e-mail address, newest first."""
-    with engine(url).connect() as conn:
-        numbers = [r[0] for r in conn.execute(
-            sa.select(order_contacts.c.order_number).where(order_contacts.c.email_digest == email_digest(email)))]
-    found = [o for o in (find_order(n, url) for n in numbers) if o is not None]
-    return sorted(found, key=lambda o: o.placed_on, reverse=True)
 
 
 # --- Ownership: an order is shown only to someone who gives a second fact that matches it.
@@ -179,54 +128,109 @@ def _since(now: dt.datetime) -> dt.datetime:
     return now - CHECK_WINDOW
 
 
-def check_locked(sender_id: str, order_number: Optional[str] = None, url: Optional[str] = None) -> bool:
-    """Too many failed checks in the last hour, by this sender or on this order."""
-    since = _since(dt.datetime.now(dt.timezone.utc))
-    failed = sa.select(sa.func.count()).select_from(order_checks).where(
-        order_checks.c.passed.is_(False), order_checks.c.at >= since)
-    with engine(url).connect() as conn:
-        if conn.execute(failed.where(order_checks.c.sender_id == sender_id)).scalar_one() >= MAX_FAILED_CHECKS:
-            return True
-        return bool(order_number) and conn.execute(
-            failed.where(order_checks.c.order_number == order_number)).scalar_one() >= MAX_FAILED_CHECKS
+class OrderBook:
+    """The shop's orders and the ownership checks that guard them."""
 
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
 
-def record_check(sender_id: str, order_number: str, passed: bool, url: Optional[str] = None) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    with engine(url).begin() as conn:
-        conn.execute(order_checks.delete().where(order_checks.c.at < _since(now) - CHECK_WINDOW))
-        conn.execute(order_checks.insert().values(
-            sender_id=sender_id, order_number=order_number[:16], passed=passed, at=now))
+    def find_order(self, order_number: str) -> Optional[Order]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(orders).where(orders.c.order_number == order_number)
+            ).mappings().first()
+        if row is None:
+            return None
+        return Order(**{**row, "items": json.loads(row["items"])})
 
+    def seed_orders(self, count: int = 200, seed: Optional[str] = None) -> int:
+        """Fill an empty order table with generated fake orders; returns how many were added.
+        Orders from before ownership checks (no postcodes) are generated again."""
+        seed = seed if seed is not None else settings().fake_orders_seed()
+        with self.engine.begin() as conn:
+            existing = conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
+            with_postcode = conn.execute(sa.select(sa.func.count()).select_from(order_postcodes)).scalar_one()
+            if existing and with_postcode:
+                return 0
+            for table in (orders, order_contacts, order_postcodes):
+                conn.execute(table.delete())
+            made = fake_orders(seed, count)
+            conn.execute(orders.insert(), [order.row for order in made])
+            conn.execute(order_contacts.insert(), [
+                {"order_number": o.order_number, "email_digest": email_digest(o.email)} for o in made])
+            conn.execute(order_postcodes.insert(), [
+                {"order_number": o.order_number, "postcode_digest": postcode_digest(o.postcode)} for o in made])
+        return len(made)
 
-def check_owner(sender_id: str, order_number: str, text: str, email_allowed: bool = True,
-                url: Optional[str] = None) -> Optional[bool]:
-    """Does the message hold a fact of this order (its postcode, or the e-mail address it was
-    placed with when `email_allowed`)? None when it offers no fact; the outcome is recorded."""
-    offered = facts_in(text)
-    if not email_allowed:
-        offered["email"] = []
-    if not offered["postcode"] and not offered["email"]:
-        return None
-    wanted_postcodes = {postcode_digest(p) for p in offered["postcode"]}
-    wanted_emails = {email_digest(e) for e in offered["email"]}
-    with engine(url).connect() as conn:
-        passed = bool(conn.execute(sa.select(order_postcodes.c.order_number).where(
-            order_postcodes.c.order_number == order_number,
-            order_postcodes.c.postcode_digest.in_(wanted_postcodes))).first()) or bool(
-            conn.execute(sa.select(order_contacts.c.order_number).where(
-                order_contacts.c.order_number == order_number,
-                order_contacts.c.email_digest.in_(wanted_emails))).first())
-    record_check(sender_id, order_number, passed, url)
-    return passed
+    def link_facts(self, order_number: str, email: Optional[str] = None, postcode: Optional[str] = None) -> None:
+        """Record (as keyed hashes) the e-mail address an order was placed with and the postcode
+        it goes to."""
+        with self.engine.begin() as conn:
+            for table, column, value in ((order_contacts, "email_digest", email and email_digest(email)),
+                                         (order_postcodes, "postcode_digest", postcode and postcode_digest(postcode))):
+                if value:
+                    conn.execute(table.delete().where(table.c.order_number == order_number))
+                    conn.execute(table.insert().values(order_number=order_number, **{column: value}))
 
+    def orders_for_email(self, email: str) -> List[Order]:
+        """The orders placed with this e-mail address, newest first."""
+        with self.engine.connect() as conn:
+            numbers = [r[0] for r in conn.execute(
+                sa.select(order_contacts.c.order_number).where(order_contacts.c.email_digest == email_digest(email)))]
+        found = [o for o in (self.find_order(n) for n in numbers) if o is not None]
+        return sorted(found, key=lambda o: o.placed_on, reverse=True)
 
-def owner_checked(sender_id: str, order_number: Optional[str], url: Optional[str] = None) -> bool:
-    """Did this sender pass the check for this order within the last hour?"""
-    if not order_number:
-        return False
-    since = _since(dt.datetime.now(dt.timezone.utc))
-    with engine(url).connect() as conn:
-        return conn.execute(sa.select(order_checks.c.id).where(
-            order_checks.c.sender_id == sender_id, order_checks.c.order_number == order_number,
-            order_checks.c.passed.is_(True), order_checks.c.at >= since)).first() is not None
+    def check_locked(self, sender_id: str, order_number: Optional[str] = None) -> bool:
+        """Too many failed checks in the last hour, by this sender or on this order."""
+        since = _since(dt.datetime.now(dt.timezone.utc))
+        failed = sa.select(sa.func.count()).select_from(order_checks).where(
+            order_checks.c.passed.is_(False), order_checks.c.at >= since)
+        with self.engine.connect() as conn:
+            if conn.execute(failed.where(order_checks.c.sender_id == sender_id)).scalar_one() >= MAX_FAILED_CHECKS:
+                return True
+            return bool(order_number) and conn.execute(
+                failed.where(order_checks.c.order_number == order_number)).scalar_one() >= MAX_FAILED_CHECKS
+
+    def record_check(self, sender_id: str, order_number: str, passed: bool) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            conn.execute(order_checks.delete().where(order_checks.c.at < _since(now) - CHECK_WINDOW))
+            conn.execute(order_checks.insert().values(
+                sender_id=sender_id, order_number=order_number[:16], passed=passed, at=now))
+
+    def check_owner(self, sender_id: str, order_number: str, text: str, email_allowed: bool = True) -> Optional[bool]:
+        """Does the message hold a fact of this order (its postcode, or the e-mail address it was
+        placed with when `email_allowed`)? None when it offers no fact; the outcome is recorded."""
+        offered = facts_in(text)
+        if not email_allowed:
+            offered["email"] = []
+        if not offered["postcode"] and not offered["email"]:
+            return None
+        wanted_postcodes = {postcode_digest(p) for p in offered["postcode"]}
+        wanted_emails = {email_digest(e) for e in offered["email"]}
+        with self.engine.connect() as conn:
+            passed = bool(conn.execute(sa.select(order_postcodes.c.order_number).where(
+                order_postcodes.c.order_number == order_number,
+                order_postcodes.c.postcode_digest.in_(wanted_postcodes))).first()) or bool(
+                conn.execute(sa.select(order_contacts.c.order_number).where(
+                    order_contacts.c.order_number == order_number,
+                    order_contacts.c.email_digest.in_(wanted_emails))).first())
+        self.record_check(sender_id, order_number, passed)
+        return passed
+
+    def owner_checked(self, sender_id: str, order_number: Optional[str]) -> bool:
+        """Did this sender pass the check for this order within the last hour?"""
+        if not order_number:
+            return False
+        since = _since(dt.datetime.now(dt.timezone.utc))
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(order_checks.c.id).where(
+                order_checks.c.sender_id == sender_id, order_checks.c.order_number == order_number,
+                order_checks.c.passed.is_(True), order_checks.c.at >= since)).first() is not None
+
+    def request_address_change(self, sender_id: str, order_number: str, address_placeholder: str) -> None:
+        """A new delivery address for the warehouse (the address itself is only in the vault)."""
+        with self.engine.begin() as conn:
+            conn.execute(address_change_requests.insert().values(
+                sender_id=sender_id, order_number=order_number, address_placeholder=address_placeholder,
+                created_at=dt.datetime.now(dt.timezone.utc)))

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 
 from bot.storage.db import engine, orders
-from bot.storage.orders import check_owner, link_facts
+from bot.storage import stores
 
 SLOTS = {
     "order_number": None,
@@ -62,7 +62,7 @@ def add_order():
                     items=json.dumps(list(items)),
                 )
             )
-        link_facts(number, email=email, postcode=postcode)
+        stores().orders.link_facts(number, email=email, postcode=postcode)
         return number
 
     return _add
@@ -70,6 +70,6 @@ def add_order():
 
 def checked(sender_id: str, number: str, slots: Optional[Dict[str, Any]] = None, **kwargs) -> Tracker:
     """A tracker of a customer who passed the owner check for `number` (postcode given)."""
-    assert check_owner(sender_id, number, "9999 ZZ") is True
+    assert stores().orders.check_owner(sender_id, number, "9999 ZZ") is True
     return make_tracker(sender_id=sender_id, slots={"order_number": number, "order_check": number, **(slots or {})},
                         **kwargs)

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.disclosure import ActionDisclose, ActionSessionStart
 from bot.guardrails.loader import policies
-from bot.storage.preferences import set_opt_out
+from bot.storage import stores
 from tests.actions.conftest import make_tracker
 
 
@@ -27,7 +27,7 @@ async def test_session_start_discloses_first_and_records_the_version() -> None:
 
 
 async def test_session_start_remembers_an_opt_out() -> None:
-    set_opt_out("returning-customer", True)
+    stores().preferences.set_opt_out("returning-customer", True)
     events = await ActionSessionStart().run(
         CollectingDispatcher(), make_tracker(sender_id="returning-customer"), {}
     )
@@ -48,13 +48,12 @@ async def test_forced_disclosure_takes_its_turn_back_but_keeps_the_version() -> 
 async def test_a_new_session_stays_with_the_human_who_has_the_conversation() -> None:
     from rasa_sdk.events import ConversationPaused
 
-    from bot.storage.tickets import finish, open_ticket
 
-    ticket = open_ticket("waiting-customer", "customer_request", "normal", {}, [])
+    ticket = stores().tickets.open_ticket("waiting-customer", "customer_request", "normal", {}, [])
     events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
     assert events[-2:] == [ConversationPaused(), ActionExecuted("action_listen")]
     assert "colleague" in events[-3]["text"] and events[1]["metadata"]["candor"]["kind"] == "disclosure"
-    finish(ticket.id, "closed")
+    stores().tickets.finish(ticket.id, "closed")
     events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
     assert ConversationPaused() not in events
 
@@ -62,8 +61,7 @@ async def test_a_new_session_stays_with_the_human_who_has_the_conversation() -> 
 async def test_an_opted_out_customers_new_session_is_left_to_the_guardrail_policy() -> None:
     from rasa_sdk.events import ConversationPaused
 
-    from bot.storage.tickets import open_ticket
 
-    open_ticket("opted-out-customer", "opt_out", "normal", {}, [])
+    stores().tickets.open_ticket("opted-out-customer", "opt_out", "normal", {}, [])
     events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="opted-out-customer"), {})
     assert ConversationPaused() not in events  # "opt in" at the start must still reach the bot

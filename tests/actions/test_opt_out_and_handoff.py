@@ -10,8 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionHandoff, hand_off
 from actions.opt_out import ActionOptIn, ActionOptOut
 from bot.guardrails.loader import policies
-from bot.storage.preferences import is_opted_out, set_opt_out
-from bot.storage.tickets import tickets_for
+from bot.storage import stores
 from tests.actions.conftest import make_tracker
 
 PAUSE = [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
@@ -31,8 +30,8 @@ async def test_opt_out_takes_one_message_records_pauses_and_files_one_ticket() -
     dispatcher = CollectingDispatcher()
     events = await ActionOptOut().run(dispatcher, tracker, {})
     assert events == [SlotSet("ai_opt_out", True)] + PAUSE
-    assert is_opted_out("c-1")
-    tickets = tickets_for("c-1")
+    assert stores().preferences.is_opted_out("c-1")
+    tickets = stores().tickets.tickets_for("c-1")
     assert len(tickets) == 1
     assert tickets[0]["reason"] == "opt_out" and tickets[0]["status"] == "open"
     assert tickets[0]["transcript"] == [{"from": "customer", "text": "no bots please", "timestamp": None}]
@@ -40,7 +39,7 @@ async def test_opt_out_takes_one_message_records_pauses_and_files_one_ticket() -
     assert dispatcher.messages[0]["text"].startswith(policies().opt_out["confirmed"])
     # Asking twice does not queue the customer twice.
     await ActionOptOut().run(CollectingDispatcher(), tracker, {})
-    assert len(tickets_for("c-1")) == 1
+    assert len(stores().tickets.tickets_for("c-1")) == 1
 
 
 async def test_a_returning_opted_out_customer_is_told_why_a_human_answers() -> None:
@@ -48,18 +47,18 @@ async def test_a_returning_opted_out_customer_is_told_why_a_human_answers() -> N
     dispatcher = CollectingDispatcher()
     await ActionOptOut().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"].startswith(policies().opt_out["returning"])
-    assert tickets_for("c-5")[0]["summary"]["ai_opt_out"] is True
+    assert stores().tickets.tickets_for("c-5")[0]["summary"]["ai_opt_out"] is True
 
 
 async def test_opt_in_clears_the_preference_and_closes_the_opt_out_ticket() -> None:
-    set_opt_out("c-3", True)
+    stores().preferences.set_opt_out("c-3", True)
     await ActionOptOut().run(CollectingDispatcher(), make_tracker(sender_id="c-3"), {})
     dispatcher = CollectingDispatcher()
     events = await ActionOptIn().run(dispatcher, make_tracker(sender_id="c-3", slots={"ai_opt_out": True}), {})
     assert events == [SlotSet("ai_opt_out", False)]
-    assert not is_opted_out("c-3")
+    assert not stores().preferences.is_opted_out("c-3")
     assert dispatcher.messages[0]["text"] == policies().opt_out["opted_in"]
-    assert [t["status"] for t in tickets_for("c-3")] == ["closed"]
+    assert [t["status"] for t in stores().tickets.tickets_for("c-3")] == ["closed"]
 
 
 async def test_opt_in_when_not_opted_out_says_so() -> None:
@@ -75,7 +74,7 @@ async def test_handoff_files_the_trigger_the_guardrail_recorded(rule) -> None:
     tracker = make_tracker(sender_id=sender, intent="request_human", slots={"guardrail_decision": decided(rule)})
     dispatcher = CollectingDispatcher()
     assert await ActionHandoff().run(dispatcher, tracker, {}) == PAUSE
-    [ticket] = tickets_for(sender)
+    [ticket] = stores().tickets.tickets_for(sender)
     assert (ticket["reason"], ticket["priority"]) == (trigger.reason, trigger.priority)
     assert ticket["summary"]["trigger"] == rule and ticket["summary"]["because"] == ["intent"]
     assert ticket["summary"]["intent"] == "request_human"
@@ -86,7 +85,7 @@ async def test_handoff_files_the_trigger_the_guardrail_recorded(rule) -> None:
 
 async def test_handoff_without_a_decision_is_a_customer_request() -> None:
     await ActionHandoff().run(CollectingDispatcher(), make_tracker(sender_id="c-6", intent="request_human"), {})
-    assert tickets_for("c-6")[0]["reason"] == "customer_request"
+    assert stores().tickets.tickets_for("c-6")[0]["reason"] == "customer_request"
 
 
 def test_in_office_hours_the_customer_hears_the_expected_wait() -> None:
@@ -94,7 +93,7 @@ def test_in_office_hours_the_customer_hears_the_expected_wait() -> None:
     hand_off(dispatcher, make_tracker(sender_id="c-7"), "fraud", now=TUESDAY_NOON)
     minutes = policies().handoff.office_hours.expected_wait_minutes["urgent"]
     assert f"within {minutes} minutes" in dispatcher.messages[0]["text"]
-    assert tickets_for("c-7")[0]["summary"]["filed_in_office_hours"] is True
+    assert stores().tickets.tickets_for("c-7")[0]["summary"]["filed_in_office_hours"] is True
 
 
 def test_outside_office_hours_the_customer_hears_when_we_reply() -> None:
@@ -102,12 +101,12 @@ def test_outside_office_hours_the_customer_hears_when_we_reply() -> None:
     hand_off(dispatcher, make_tracker(sender_id="c-8"), "customer_asks_for_human", now=SATURDAY_NIGHT)
     text = dispatcher.messages[0]["text"]
     assert "Monday at 09:00" in text and "minutes" not in text
-    assert tickets_for("c-8")[0]["summary"]["filed_in_office_hours"] is False
+    assert stores().tickets.tickets_for("c-8")[0]["summary"]["filed_in_office_hours"] is False
 
 
 def test_a_more_urgent_trigger_raises_the_open_ticket() -> None:
     hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "customer_asks_for_human")
     hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "self_harm")
     hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "repeated_question")
-    [ticket] = tickets_for("c-9")
+    [ticket] = stores().tickets.tickets_for("c-9")
     assert (ticket["reason"], ticket["priority"]) == ("vulnerable_customer", "urgent")

@@ -12,8 +12,8 @@ from actions.orders import (
     ValidateOrderStatusForm,
     messages,
 )
-from bot.storage.orders import normalise_order_number, seed_orders
-from bot.storage.tickets import tickets_for
+from bot.storage import stores
+from bot.storage.orders import normalise_order_number
 from tests.actions.conftest import checked, make_tracker
 
 
@@ -36,8 +36,8 @@ def test_seeding_is_idempotent_and_numbers_are_not_sequential() -> None:
     from bot.config import settings
     from bot.storage.orders import fake_orders
 
-    assert seed_orders(count=20) == 20
-    assert seed_orders(count=20) == 0
+    assert stores().orders.seed_orders(count=20) == 20
+    assert stores().orders.seed_orders(count=20) == 0
     numbers = sorted(int(o.order_number[4:]) for o in fake_orders(settings().fake_orders_seed(), 20))
     gaps = {b - a for a, b in zip(numbers, numbers[1:])}
     assert len(gaps) > 10 and min(gaps) > 1 or len(set(gaps)) > 15  # no runs of neighbours
@@ -85,13 +85,11 @@ async def test_address_of_a_shipped_order_cannot_change(add_order) -> None:
     events = await ActionChangeAddress().run(dispatcher, tracker, {})
     assert events == [SlotSet("order_number", None), SlotSet("order_check", None)]
     assert "can no longer be changed" in dispatcher.messages[0]["text"]
-    assert tickets_for("c-addr-1") == []
+    assert stores().tickets.tickets_for("c-addr-1") == []
 
 
 async def test_address_of_an_unshipped_order_asks_consent_before_taking_it(add_order) -> None:
     from bot.guardrails.loader import policies
-    from bot.storage import consent
-
     number = add_order("CND-900004", "processing")
     purpose = policies().purpose("delivery_address_change")
     dispatcher = CollectingDispatcher()
@@ -100,9 +98,9 @@ async def test_address_of_an_unshipped_order_asks_consent_before_taking_it(add_o
     assert dispatcher.messages[-1]["text"] == purpose.notice
     assert events == [SlotSet("consent_pending", {"purpose": purpose.name, "version": purpose.version,
                                                   "placeholder": None, "then": "new_address_form"})]
-    assert tickets_for("c-addr-2") == []
+    assert stores().tickets.tickets_for("c-addr-2") == []
     # With consent already given, the address form starts straight away.
-    consent.record("c-addr-2", purpose.name, "granted", purpose.version)
+    stores().consent.record("c-addr-2", purpose.name, "granted", purpose.version)
     events = await ActionChangeAddress().run(CollectingDispatcher(), tracker, {})
     assert events == [FollowupAction("new_address_form")]
 
@@ -186,7 +184,7 @@ def test_another_number_mid_form_needs_a_new_check(add_order) -> None:
 
 async def test_the_address_change_checks_the_order_again_at_submit(add_order) -> None:
     from actions.contact_forms import ActionSubmitNewAddress
-    from bot.storage.db import address_change_requests, engine
+    from bot.storage.db import address_change_requests, engine  # what the warehouse reads
 
     mine, theirs = add_order("CND-900016", "processing"), add_order("CND-900017", "processing")
     tracker = checked("c-submit", mine, slots={"order_number": theirs, "new_address": "<STREET_ADDRESS_1>"})

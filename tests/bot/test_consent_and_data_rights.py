@@ -11,11 +11,8 @@ import sqlalchemy as sa
 
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
-from bot.pii.vault import Vault
-from bot.storage import consent, data_rights
+from bot.storage import data_rights, stores
 from bot.storage.db import audit_log, engine, erasure_receipts, handoff_tickets, vault_items
-from bot.storage.preferences import set_opt_out
-from bot.storage.tickets import open_ticket
 from tests.conftest import PROJECT_ROOT
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
@@ -36,51 +33,51 @@ def _event(sender: str, text: str, when: dt.datetime) -> None:
 
 def test_consent_is_per_purpose_and_per_notice_version() -> None:
     purpose = policies().purpose("order_lookup_by_email")
-    assert not consent.granted("c1", purpose.name, purpose.version)
-    consent.record("c1", purpose.name, "granted", purpose.version, "rest", "m-1")
-    assert consent.granted("c1", purpose.name, purpose.version)
-    assert not consent.granted("c1", purpose.name, "an-older-notice")
-    assert not consent.granted("c1", "phone_callback", policies().purpose("phone_callback").version)
-    [entry] = consent.history("c1")
+    assert not stores().consent.granted("c1", purpose.name, purpose.version)
+    stores().consent.record("c1", purpose.name, "granted", purpose.version, "rest", "m-1")
+    assert stores().consent.granted("c1", purpose.name, purpose.version)
+    assert not stores().consent.granted("c1", purpose.name, "an-older-notice")
+    assert not stores().consent.granted("c1", "phone_callback", policies().purpose("phone_callback").version)
+    [entry] = stores().consent.history("c1")
     assert (entry["decision"], entry["channel"], entry["message_id"]) == ("granted", "rest", "m-1")
 
 
 def test_withdrawal_destroys_exactly_the_values_kept_for_that_purpose() -> None:
     masker = ConversationMasker("c2")
     masker.mask_text("mail me at test.person@example.com or call 06-12345678")
-    vault = Vault()
-    consent.record("c2", "order_lookup_by_email", "granted", "v")
-    consent.record("c2", "phone_callback", "granted", "v")
-    consent.tag_vault_value("c2", "<EMAIL_ADDRESS_1>", "order_lookup_by_email")
-    consent.tag_vault_value("c2", "<PHONE_NUMBER_1>", "phone_callback")
+    vault = stores().vault
+    stores().consent.record("c2", "order_lookup_by_email", "granted", "v")
+    stores().consent.record("c2", "phone_callback", "granted", "v")
+    stores().consent.tag_vault_value("c2", "<EMAIL_ADDRESS_1>", "order_lookup_by_email")
+    stores().consent.tag_vault_value("c2", "<PHONE_NUMBER_1>", "phone_callback")
     assert vault.get("c2", "<EMAIL_ADDRESS_1>") == "test.person@example.com"
-    withdrawn = consent.withdraw("c2", ["order_lookup_by_email", "improve_assistant"], {"order_lookup_by_email": "v"})
+    withdrawn = stores().consent.withdraw("c2", ["order_lookup_by_email", "improve_assistant"], {"order_lookup_by_email": "v"})
     assert withdrawn == ["order_lookup_by_email"]  # improve_assistant was never granted
     assert vault.get("c2", "<EMAIL_ADDRESS_1>") is None
     assert vault.get("c2", "<PHONE_NUMBER_1>") == "06-12345678"
-    assert consent.current("c2")["order_lookup_by_email"]["decision"] == "withdrawn"
-    assert consent.withdraw("c2", ["order_lookup_by_email"], {}) == []  # idempotent
+    assert stores().consent.current("c2")["order_lookup_by_email"]["decision"] == "withdrawn"
+    assert stores().consent.withdraw("c2", ["order_lookup_by_email"], {}) == []  # idempotent
 
 
 def test_export_holds_what_is_stored_and_erase_leaves_only_a_receipt(data_dir) -> None:
     _events_table()
     _event("c3", "where is my order <PERSON_1>", NOW)
     ConversationMasker("c3").mask_text("mail test.person@example.com")
-    consent.record("c3", "improve_assistant", "granted", "v")
-    set_opt_out("c3", True)
-    open_ticket("c3", "customer_request", "normal", {}, [{"from": "customer", "text": "hi"}])
-    exported = data_rights.export("c3", actor="operator")
+    stores().consent.record("c3", "improve_assistant", "granted", "v")
+    stores().preferences.set_opt_out("c3", True)
+    stores().tickets.open_ticket("c3", "customer_request", "normal", {}, [{"from": "customer", "text": "hi"}])
+    exported = stores().data_rights.export("c3", actor="operator")
     assert exported["conversation"][0]["text"] == "where is my order <PERSON_1>"
     assert len(exported["consents"]) == 1 and len(exported["handoff_tickets"]) == 1
     assert exported["preferences"][0]["ai_opt_out"] is True
     assert exported["encrypted_values"][0]["placeholder"] == "<EMAIL_ADDRESS_1>"
     assert "test.person" not in json.dumps(exported, default=str)
 
-    receipt = data_rights.erase("c3", actor="operator")
+    receipt = stores().data_rights.erase("c3", actor="operator")
     assert receipt["counts"]["conversation_events"] == 1 and receipt["counts"]["vault_keys"] == 1
-    again = data_rights.export("c3", actor="operator")
+    again = stores().data_rights.export("c3", actor="operator")
     assert all(again[k] == [] for k in ("conversation", "consents", "handoff_tickets", "preferences", "encrypted_values"))
-    assert data_rights.erase("c3")["counts"]["handoff_tickets"] == 0  # idempotent
+    assert stores().data_rights.erase("c3")["counts"]["handoff_tickets"] == 0  # idempotent
     with engine().connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(erasure_receipts)).scalar_one() == 2
         audit = conn.execute(sa.select(audit_log)).mappings().all()
@@ -100,20 +97,20 @@ def test_retention_removes_exactly_what_is_past_its_period() -> None:
     _event("old-but-consented", "hi", NOW - dt.timedelta(days=default + 1))
     _event("too-old-even-consented", "hi", NOW - dt.timedelta(days=consented + 1))
     for sender in ("old-but-consented", "too-old-even-consented"):
-        consent.record(sender, "improve_assistant", "granted", "v")
-    ticket = open_ticket("t", "customer_request", "normal", {}, [])
+        stores().consent.record(sender, "improve_assistant", "granted", "v")
+    ticket = stores().tickets.open_ticket("t", "customer_request", "normal", {}, [])
     with engine().begin() as conn:
         conn.execute(handoff_tickets.update().where(handoff_tickets.c.id == ticket.id).values(
             status="closed", updated_at=NOW - dt.timedelta(days=rules["handoff_tickets"]["finished_days"] + 1)))
     ConversationMasker("v").mask_text("mail test.person@example.com")
     with engine().begin() as conn:
         conn.execute(vault_items.update().values(created_at=NOW - dt.timedelta(days=400)))
-    removed = data_rights.retention_run(now=NOW)
+    removed = stores().data_rights.retention_run(now=NOW)
     assert removed == {"conversations": 2, "conversation_events": 2, "handoff_tickets": 1, "vault_values": 1}
     with engine().connect() as conn:
         left = {r[0] for r in conn.execute(sa.select(data_rights.events.c.sender_id))}
     assert left == {"recent", "old-but-consented"}
-    assert data_rights.retention_run(now=NOW) == {k: 0 for k in removed}  # idempotent
+    assert stores().data_rights.retention_run(now=NOW) == {k: 0 for k in removed}  # idempotent
 
 
 def test_training_export_has_only_consenting_customers() -> None:
@@ -121,17 +118,17 @@ def test_training_export_has_only_consenting_customers() -> None:
     purpose = policies().purpose("improve_assistant")
     for sender in ("yes", "no", "withdrew"):
         _event(sender, f"hello from {sender}", NOW)
-    consent.record("yes", purpose.name, "granted", purpose.version)
-    consent.record("no", purpose.name, "refused", purpose.version)
-    consent.record("withdrew", purpose.name, "granted", purpose.version)
-    consent.record("withdrew", purpose.name, "withdrawn", purpose.version)
-    exported = data_rights.training_export()
+    stores().consent.record("yes", purpose.name, "granted", purpose.version)
+    stores().consent.record("no", purpose.name, "refused", purpose.version)
+    stores().consent.record("withdrew", purpose.name, "granted", purpose.version)
+    stores().consent.record("withdrew", purpose.name, "withdrawn", purpose.version)
+    exported = stores().data_rights.training_export()
     assert [c["turns"][0]["text"] for c in exported] == ["hello from yes"]
     assert exported[0]["conversation"] == data_rights.subject("yes")
 
 
 def test_the_cli_erases_exports_and_shows_consent(data_dir) -> None:
-    consent.record("cli-1", "improve_assistant", "granted", "v")
+    stores().consent.record("cli-1", "improve_assistant", "granted", "v")
 
     def cli(*args: str) -> dict:
         result = subprocess.run([sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, capture_output=True,
@@ -163,7 +160,7 @@ def test_retention_in_batches_lets_concurrent_saves_through(monkeypatch) -> None
         for turn in range(30):
             try:
                 _event(f"live-{worker}", f"turn {turn}", NOW)
-                open_ticket(f"live-{worker}", "customer_request", "normal", {}, [])
+                stores().tickets.open_ticket(f"live-{worker}", "customer_request", "normal", {}, [])
                 saved.append(1)
             except Exception as exc:  # noqa: BLE001 - the assertion names it
                 errors.append(repr(exc))
@@ -171,7 +168,7 @@ def test_retention_in_batches_lets_concurrent_saves_through(monkeypatch) -> None
     savers = [threading.Thread(target=save, args=(w,)) for w in range(3)]
     for thread in savers:
         thread.start()
-    removed = data_rights.retention_run(now=NOW)
+    removed = stores().data_rights.retention_run(now=NOW)
     for thread in savers:
         thread.join()
     assert errors == []
@@ -184,16 +181,16 @@ def test_retention_in_batches_lets_concurrent_saves_through(monkeypatch) -> None
 
 
 def test_one_unfinished_ticket_per_customer_is_a_database_constraint() -> None:
-    first = open_ticket("dup", "customer_request", "normal", {}, [])
+    first = stores().tickets.open_ticket("dup", "customer_request", "normal", {}, [])
     with pytest.raises(sa.exc.IntegrityError):
         with engine().begin() as conn:
             conn.execute(handoff_tickets.insert().values(
                 id="another", sender_id="dup", reason="customer_request", priority="normal", status="open",
                 created_at=NOW, updated_at=NOW, summary={}, transcript=[]))
-    assert open_ticket("dup", "fraud", "urgent", {}, []).id == first.id  # the same ticket, raised
+    assert stores().tickets.open_ticket("dup", "fraud", "urgent", {}, []).id == first.id  # the same ticket, raised
     with engine().begin() as conn:
         conn.execute(handoff_tickets.update().values(status="closed"))
-    assert open_ticket("dup", "customer_request", "normal", {}, []).id != first.id  # finished: a new one
+    assert stores().tickets.open_ticket("dup", "customer_request", "normal", {}, []).id != first.id  # finished: a new one
 
 
 def test_sqlite_runs_with_wal_and_an_erasure_leaves_nothing_in_the_wal(data_dir) -> None:
@@ -201,7 +198,7 @@ def test_sqlite_runs_with_wal_and_an_erasure_leaves_nothing_in_the_wal(data_dir)
     with engine().connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
-    data_rights.erase("wal-customer", actor="operator")
+    stores().data_rights.erase("wal-customer", actor="operator")
     wal = data_dir / "candor.db-wal"
     assert not wal.exists() or b"wal-customer" not in wal.read_bytes()
     assert b"wal-customer" not in (data_dir / "candor.db").read_bytes()

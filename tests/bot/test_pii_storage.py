@@ -17,7 +17,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.pii import conversation as conversation_module
 from bot.pii.conversation import WITHHELD, ConversationMasker
 from bot.pii.engine import engine, use_bundled_suffix_list
-from bot.pii.vault import Vault, VaultError, master_key
+from bot.storage import stores
+from bot.storage.keys import VaultError, master_key
 from bot.storage.masking_tracker_store import MaskingTrackerStore
 from tests.conftest import PROJECT_ROOT
 
@@ -56,7 +57,7 @@ def test_same_value_same_placeholder_across_messages_and_restarts(canary) -> Non
 def test_vault_keeps_only_what_a_purpose_needs_and_only_encrypted(canary, data_dir) -> None:
     masker = ConversationMasker("conv-v")
     masker.mask_text(f"mail {canary['email']}, card {canary['card']}, i'm {canary['name']}")
-    vault = Vault()
+    vault = stores().vault
     assert vault.get("conv-v", "<EMAIL_ADDRESS_1>") == canary["email"]  # operator: vault
     assert vault.get("conv-v", "<CREDIT_CARD_1>") is None  # operator: drop
     assert vault.get("conv-v", "<PERSON_1>") is None  # operator: mask
@@ -196,7 +197,7 @@ def test_deeply_nested_metadata_is_cut_off_not_a_crash(data_dir) -> None:
 
 
 def test_dropped_values_leave_no_digest_behind(canary, data_dir) -> None:
-    from bot.pii.vault import digest
+    from bot.storage.keys import digest
     from bot.storage.db import engine as db_engine
     from bot.storage.db import pii_placeholders
 

@@ -76,9 +76,9 @@ def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value
     assert ledger(candor, customer)[-1][:2] == (LOOKUP.name, "withdrawn")
     assert vault_values(candor, customer) == 0
     monkeypatch.setenv("CANDOR_DATA_DIR", str(candor.data_dir))
-    from bot.pii.vault import Vault
+    from bot.storage import stores
 
-    assert Vault().get(customer, "<EMAIL_ADDRESS_1>") is None
+    assert stores().vault.get(customer, "<EMAIL_ADDRESS_1>") is None
 
 
 def test_what_data_do_you_have_about_me_gives_a_summary_and_an_export(candor) -> None:

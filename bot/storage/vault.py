@@ -1,84 +1,27 @@
-"""The vault: originals a purpose needs, encrypted with a per-conversation key.
+"""The vault: originals a purpose needs, encrypted with a per-conversation key, and the
+placeholders each conversation has given out (keyed hashes of the values only).
 
 Each conversation gets its own Fernet data key (AES-128-CBC + HMAC, from `cryptography`),
-stored only wrapped by the master key: `CANDOR_VAULT_KEY`, or a key generated once into
-the data dir with owner-only permissions. Destroying a conversation's data key makes every
-value of that conversation unreadable (erasure).
+stored only wrapped by the master key (bot/storage/keys.py). Destroying a conversation's
+data key makes every value of that conversation unreadable (erasure).
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
-import hmac
-import os
-from pathlib import Path
-from typing import Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import settings
-from bot.storage.db import engine, vault_items, vault_keys
-
-
-class VaultError(Exception):
-    """The master key is missing, malformed or does not open the vault."""
-
-
-def _key_file() -> Path:
-    return settings().data_dir / "vault.key"
-
-
-@functools.lru_cache(maxsize=4)
-def _master_key(env_value: str, key_file: str) -> bytes:
-    if env_value:
-        key = env_value.strip().encode()
-    else:
-        path = Path(key_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(Fernet.generate_key())
-        key = path.read_bytes().strip()
-    try:
-        Fernet(key)
-    except ValueError as exc:
-        raise VaultError(
-            "CANDOR_VAULT_KEY (or the data dir's vault.key) must be a Fernet key: "
-            "32 url-safe base64-encoded bytes, e.g. from `python -c 'from cryptography.fernet "
-            "import Fernet; print(Fernet.generate_key().decode())'`"
-        ) from exc
-    return key
-
-
-def master_key() -> bytes:
-    return _master_key(os.environ.get("CANDOR_VAULT_KEY", ""), str(_key_file()))
-
-
-@functools.lru_cache(maxsize=4)
-def _digest_key(master: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"candor-placeholders").derive(master)
-
-
-def digest(entity_type: str, folded_value: str) -> str:
-    """A keyed hash of a value: lets a conversation reuse a placeholder without storing the value."""
-    key = _digest_key(master_key())
-    return hmac.new(key, f"{entity_type}\x00{folded_value}".encode(), hashlib.sha256).hexdigest()
+from bot.storage.db import pii_placeholders, vault_items, vault_keys
+from bot.storage.keys import VaultError, master_key
 
 
 class Vault:
     """Encrypted originals per conversation (sender id)."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
-        self.url = url
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
         self._master = Fernet(master_key())
 
     def _data_key(self, conn, sender_id: str, create: bool) -> Optional[Fernet]:
@@ -103,7 +46,7 @@ class Vault:
             raise VaultError("the master key does not open this vault") from exc
 
     def put(self, sender_id: str, placeholder: str, entity_type: str, value: str) -> None:
-        with engine(self.url).begin() as conn:
+        with self.engine.begin() as conn:
             key = self._data_key(conn, sender_id, create=True)
             conn.execute(
                 vault_items.delete().where(
@@ -122,7 +65,7 @@ class Vault:
 
     def get(self, sender_id: str, placeholder: str) -> Optional[str]:
         """The original behind a placeholder, or None (never stored, or destroyed)."""
-        with engine(self.url).begin() as conn:
+        with self.engine.begin() as conn:
             key = self._data_key(conn, sender_id, create=False)
             ciphertext = conn.execute(
                 sa.select(vault_items.c.ciphertext).where(
@@ -135,12 +78,12 @@ class Vault:
 
     def seal(self, sender_id: str, text: str) -> bytes:
         """Encrypt `text` with the conversation's key (erased with it by `destroy`)."""
-        with engine(self.url).begin() as conn:
+        with self.engine.begin() as conn:
             return self._data_key(conn, sender_id, create=True).encrypt(text.encode())
 
     def unseal(self, sender_id: str, sealed: bytes) -> Optional[str]:
         """The text `seal` encrypted, or None once the conversation's key is destroyed."""
-        with engine(self.url).begin() as conn:
+        with self.engine.begin() as conn:
             key = self._data_key(conn, sender_id, create=False)
         if key is None:
             return None
@@ -151,6 +94,30 @@ class Vault:
 
     def destroy(self, sender_id: str) -> None:
         """Crypto-shred: drop the conversation's data key and its ciphertexts."""
-        with engine(self.url).begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(vault_items.delete().where(vault_items.c.sender_id == sender_id))
             conn.execute(vault_keys.delete().where(vault_keys.c.sender_id == sender_id))
+
+
+class PlaceholderStore:
+    """Which placeholder a value got in a conversation, keyed by a keyed hash of the value."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+
+    def known(self, sender_id: str) -> Dict[Tuple[str, str], str]:
+        """(entity type, value digest) -> placeholder, for one conversation."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(pii_placeholders).where(pii_placeholders.c.sender_id == sender_id)
+            ).mappings()
+            return {(r["entity_type"], r["value_digest"]): r["placeholder"] for r in rows}
+
+    def add(self, sender_id: str, rows: Iterable[Tuple[str, str, str]]) -> None:
+        """Remember (entity type, value digest, placeholder) rows of a conversation."""
+        rows = list(rows)
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(pii_placeholders.insert(), [
+                    {"sender_id": sender_id, "entity_type": kind, "value_digest": value_digest,
+                     "placeholder": placeholder} for kind, value_digest, placeholder in rows])
