@@ -170,6 +170,11 @@ def test_claim_reply_handback_over_rest(candor, agents) -> None:
     human = [e for e in candor.tracker(customer)["events"]
              if e["event"] == "bot" and (e.get("metadata") or {}).get("candor", {}).get("from") == "human"]
     assert human and human[0]["metadata"]["candor"]["agent_id"] == "sam"
+    # A reply that names the customer is stored masked (tracker, ticket), delivered as written.
+    sam.ok("POST", f"tickets/{ticket['id']}/reply", json={"text": "Thanks Priyanka Ramaswamy, one moment."})
+    assert "Priyanka Ramaswamy" in candor.say(customer, "ok")[0]["text"]
+    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
+    assert b"Priyanka" not in stored and b"Ramaswamy" not in stored
 
     sam.ok("POST", f"tickets/{ticket['id']}/handback")
     events = candor.tracker(customer)["events"]
