@@ -12,6 +12,7 @@ from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
+from bot.language import say
 
 PENDING = "consent_pending"
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -22,12 +23,12 @@ def latest_user_event(tracker: Tracker) -> Dict[Text, Any]:
     return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
 
 
-def ask(dispatcher: CollectingDispatcher, purpose: Purpose, placeholder: Optional[str] = None,
+def ask(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: Purpose, placeholder: Optional[str] = None,
         then: Optional[str] = None) -> SlotSet:
     """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent,
     which runs `then` (a form or action that uses the data) after a yes."""
-    dispatcher.utter_message(text=purpose.notice, buttons=YES_NO,
-                             metadata={"candor": {"kind": "consent_request", "rule": purpose.name}})
+    say(dispatcher, tracker, purpose.notice, buttons=YES_NO,
+        metadata={"candor": {"kind": "consent_request", "rule": purpose.name}})
     return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version,
                              "placeholder": placeholder, "then": then})
 
@@ -37,7 +38,7 @@ def ask_or_go(dispatcher: CollectingDispatcher, tracker: Tracker, purpose_name: 
     purpose = policies().purpose(purpose_name)
     if stores().consent.granted(tracker.sender_id, purpose.name, purpose.version):
         return [FollowupAction(then)]
-    return [ask(dispatcher, purpose, then=then)]
+    return [ask(dispatcher, tracker, purpose, then=then)]
 
 
 def placeholder_for(tracker: Tracker, entity_type: str) -> Optional[str]:
@@ -72,7 +73,7 @@ class SayConsentText(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().consent_texts[self.KEY], buttons=self.BUTTONS)
+        say(dispatcher, tracker, policies().consent_texts[self.KEY], buttons=self.BUTTONS)
         return []
 
 
@@ -100,9 +101,9 @@ class ActionRecordConsent(Action):
         if not said_yes:
             if purpose.refusal_trigger:  # saying no still gets service: from a person
                 return events + hand_off(dispatcher, tracker, purpose.refusal_trigger, intro=purpose.refused)
-            dispatcher.utter_message(text=purpose.refused)
+            say(dispatcher, tracker, purpose.refused)
             return events
-        dispatcher.utter_message(text=loaded.consent_texts["granted"])
+        say(dispatcher, tracker, loaded.consent_texts["granted"])
         _tag_values(tracker.sender_id, purpose, pending.get("placeholder"))
         if purpose.name == "order_lookup_by_email":
             events += self._look_up(dispatcher, tracker, pending.get("placeholder"))
@@ -112,20 +113,20 @@ class ActionRecordConsent(Action):
 
     @staticmethod
     def _look_up(dispatcher: CollectingDispatcher, tracker: Tracker, placeholder: Optional[str]) -> List[Dict[Text, Any]]:
-        number = order_by_email(dispatcher, tracker.sender_id, placeholder)
+        number = order_by_email(dispatcher, tracker, placeholder)
         if number is None:
             return []
-        dispatcher.utter_message(text=policies().consent_texts["lookup_found"].format(order_number=number))
+        say(dispatcher, tracker, policies().consent_texts["lookup_found"].format(order_number=number))
         return [SlotSet("order_number", number)]
 
 
-def order_by_email(dispatcher: CollectingDispatcher, sender_id: str, placeholder: Optional[str]) -> Optional[str]:
+def order_by_email(dispatcher: CollectingDispatcher, tracker: Tracker, placeholder: Optional[str]) -> Optional[str]:
     """The newest order placed with the e-mail address behind `placeholder` (read from the
     vault: call only with consent), or None after telling the customer none was found."""
-    email = stores().vault.get(sender_id, placeholder) if placeholder else None
+    email = stores().vault.get(tracker.sender_id, placeholder) if placeholder else None
     found = stores().orders.orders_for_email(email) if email else []
     if not found:
-        dispatcher.utter_message(text=policies().consent_texts["lookup_not_found"])
+        say(dispatcher, tracker, policies().consent_texts["lookup_not_found"])
         return None
     return found[0].order_number
 
@@ -167,9 +168,9 @@ class ActionWithdrawConsent(Action):
         )
         if withdrawn:
             names = ", ".join(p.replace("_", " ") for p in withdrawn)
-            dispatcher.utter_message(text=loaded.consent_texts["withdrawn"].format(purposes=names))
+            say(dispatcher, tracker, loaded.consent_texts["withdrawn"].format(purposes=names))
         else:
-            dispatcher.utter_message(text=loaded.consent_texts["nothing_to_withdraw"])
+            say(dispatcher, tracker, loaded.consent_texts["nothing_to_withdraw"])
         return [SlotSet(PENDING, None)]
 
 
@@ -189,4 +190,4 @@ class ActionGoodbye(Action):
         decided = stores().consent.current(tracker.sender_id).get(purpose.name)
         if decided and decided["notice_version"] == purpose.version:
             return events
-        return events + [ask(dispatcher, purpose)]
+        return events + [ask(dispatcher, tracker, purpose)]

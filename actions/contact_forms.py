@@ -14,6 +14,7 @@ from actions.handoff import hand_off
 from actions.orders import CHECK, messages
 from bot.guardrails.loader import policies
 from bot.storage import stores
+from bot.language import say
 
 
 def _extract(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, entity_type: str,
@@ -22,7 +23,7 @@ def _extract(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, enti
         return {}
     placeholder = placeholder_for(tracker, entity_type)
     if placeholder is None:
-        dispatcher.utter_message(text=policies().consent_texts[error_key])
+        say(dispatcher, tracker, policies().consent_texts[error_key])
         return {}
     return {slot: placeholder}
 
@@ -71,11 +72,11 @@ class ActionSubmitNewAddress(Action):
         placeholder, order_number = tracker.get_slot("new_address"), tracker.get_slot("order_number")
         # Checked again at submit: the order whose owner check passed, not whatever the slot holds.
         if tracker.get_slot(CHECK) != order_number or not stores().orders.owner_checked(tracker.sender_id, order_number):
-            dispatcher.utter_message(text=messages()["order_not_checked"])
+            say(dispatcher, tracker, messages()["order_not_checked"])
             return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
         _tag(tracker, placeholder, "delivery_address_change")
         stores().orders.request_address_change(tracker.sender_id, order_number, placeholder)
-        dispatcher.utter_message(text=policies().consent_texts["new_address_saved"].format(order_number=order_number))
+        say(dispatcher, tracker, policies().consent_texts["new_address_saved"].format(order_number=order_number))
         return [SlotSet("new_address", None), SlotSet("order_number", None), SlotSet(CHECK, None)]
 
 

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent import SayConsentText
 from bot.guardrails.loader import policies
 from bot.storage import stores
+from bot.language import say
 
 YES_NO = [{"title": "Yes, delete everything", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
@@ -24,8 +25,8 @@ class ActionExportData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         export = stores().data_rights.export(tracker.sender_id)
-        dispatcher.utter_message(
-            text=policies().consent_texts["export_summary"].format(
+        say(
+            dispatcher, tracker, policies().consent_texts["export_summary"].format(
                 messages=len(export["conversation"]), consents=len(export["consents"]),
                 tickets=len(export["handoff_tickets"]), values=len(export["encrypted_values"]),
             ),
@@ -53,5 +54,5 @@ class ActionEraseData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         receipt = stores().data_rights.erase(tracker.sender_id)
-        dispatcher.utter_message(text=policies().consent_texts["erased"].format(receipt=receipt["id"]))
+        say(dispatcher, tracker, policies().consent_texts["erased"].format(receipt=receipt["id"]))
         return [SlotSet("erasure_receipt", receipt["id"])]

@@ -16,12 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
 from bot.storage import stores
+from bot.guardrails.texts import text_in
+from bot.language import SLOT, hinted, language_of, say
 
-# TODO(issue 12): move to the policy texts, in every supported language.
-STILL_WITH_A_COLLEAGUE = (
-    "A human colleague still has your conversation: everything you write goes to them, "
-    "and they will answer here."
-)
 
 
 def disclosure_metadata(version: Text) -> Dict[Text, Any]:
@@ -39,11 +36,15 @@ class ActionSessionStart(Action):
     ) -> List[Dict[Text, Any]]:
         policy = policies()
         version = policy.disclosure_version
+        # The language of the message that started the session (the channel put it in the
+        # metadata), else the one the conversation had.
+        language = hinted(tracker.get_slot("session_started_metadata")) or language_of(tracker)
         events = [
             SessionStarted(),
             BotUttered(
-                text=policy.disclosure_message(), metadata=disclosure_metadata(version)
+                text=text_in(policy.disclosure_message(), language), metadata=disclosure_metadata(version)
             ),
+            SlotSet(SLOT, language),
             SlotSet("disclosure_version", version),
             SlotSet("ai_opt_out", stores().preferences.is_opted_out(tracker.sender_id)),
         ]
@@ -53,7 +54,8 @@ class ActionSessionStart(Action):
         ticket = stores().tickets.unfinished_ticket(tracker.sender_id)
         if ticket is not None and ticket["reason"] != "opt_out":
             events += [
-                BotUttered(text=STILL_WITH_A_COLLEAGUE, metadata={"candor": {"kind": "handoff_continues"}}),
+                BotUttered(text=text_in(policy.messages["still_with_a_colleague"], language),
+                           metadata={"candor": {"kind": "handoff_continues"}}),
                 ConversationPaused(),
             ]
         return events + [ActionExecuted("action_listen")]
@@ -75,8 +77,8 @@ class ActionDisclose(Action):
     ) -> List[Dict[Text, Any]]:
         policy = policies()
         version = policy.disclosure_version
-        dispatcher.utter_message(
-            text=policy.disclosure_message(), metadata=disclosure_metadata(version)
+        say(
+            dispatcher, tracker, policy.disclosure_message(), metadata=disclosure_metadata(version)
         )
         return [
             ActionReverted(),

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
 from bot.storage import stores
+from bot.language import language_of, say
 
 
 def _consents_in_last_turn(tracker: Tracker) -> List[str]:
@@ -26,6 +27,7 @@ class ActionExplainDecision(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = explain_last(tracker.events, policies().explanations, _consents_in_last_turn(tracker))
-        dispatcher.utter_message(text=text, metadata={"candor": {"kind": "explanation"}})
+        text = explain_last(tracker.events, policies().explanations, _consents_in_last_turn(tracker),
+                            language=language_of(tracker))
+        say(dispatcher, tracker, text, metadata={"candor": {"kind": "explanation"}})
         return []

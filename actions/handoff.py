@@ -13,6 +13,7 @@ from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
+from bot.language import say
 
 
 
@@ -64,8 +65,8 @@ def hand_off(
         channel=tracker.get_latest_input_channel(),
     )
     parts = [intro, trigger.message, hours.wait_message(trigger.priority, now)]
-    dispatcher.utter_message(
-        text=" ".join(p for p in parts if p),
+    say(
+        dispatcher, tracker, " ".join(p for p in parts if p),
         metadata={
             "candor": {
                 "kind": "handoff",

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import decided_trigger, hand_off
 from bot.guardrails.loader import policies
 from bot.storage import stores
+from bot.language import say
 
 
 class ActionOptOut(Action):
@@ -42,9 +43,9 @@ class ActionOptIn(Action):
     ) -> List[Dict[Text, Any]]:
         texts = policies().opt_out
         if not (tracker.get_slot("ai_opt_out") or stores().preferences.is_opted_out(tracker.sender_id)):
-            dispatcher.utter_message(text=texts["not_opted_out"])
+            say(dispatcher, tracker, texts["not_opted_out"])
             return []
         stores().preferences.set_opt_out(tracker.sender_id, False)
         stores().tickets.close_open_tickets(tracker.sender_id)  # the opt-out ticket is done with
-        dispatcher.utter_message(text=texts["opted_in"])
+        say(dispatcher, tracker, texts["opted_in"])
         return [SlotSet("ai_opt_out", False)]

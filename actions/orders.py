@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import abc
-import functools
-from pathlib import Path
+import datetime as dt
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
+from babel.dates import format_date
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,55 +13,40 @@ from rasa_sdk.types import DomainDict
 
 from actions.consent import PENDING, ask, ask_or_go, latest_user_event, order_by_email, placeholder_for
 from bot.guardrails.loader import policies
+from bot.guardrails.texts import Localized, text_in
 from bot.storage import stores
 from bot.storage.orders import Order, normalise_order_number
+from bot.language import language_of, say
 
 CHECK = "order_check"  # the order number whose owner check passed in this form
 
-MESSAGES_FILE = Path(__file__).with_name("orders.yml")
-MESSAGE_KEYS = (
-    "ask_order_number",
-    "order_number_format",
-    "order_not_found",
-    "address_not_changeable",
-    "address_changeable",
-    "ask_order_check",
-    "ask_order_postcode",
-    "order_check_failed",
-    "order_check_locked",
-    "order_not_checked",
-)
+
+def messages() -> Dict[Text, Localized]:
+    """The order texts of `policies/messages.yml`, in every language."""
+    return policies().messages
 
 
-@functools.lru_cache(maxsize=1)
-def messages() -> Dict[Text, Text]:
-    """The texts in `actions/orders.yml`, checked once; a missing key stops the action server."""
-    with MESSAGES_FILE.open(encoding="utf-8") as handle:
-        loaded = yaml.safe_load(handle) or {}
-    missing = [key for key in MESSAGE_KEYS if not isinstance(loaded.get(key), str)]
-    if missing:
-        raise ValueError(f"{MESSAGES_FILE}: field '{missing[0]}': missing or not a text")
-    return {key: " ".join(loaded[key].split()) for key in MESSAGE_KEYS}
+def status_text(status: str) -> Localized:
+    return messages()[f"status_{status}"]
 
 
-STATUS_TEXT = {
-    "processing": "is being processed in our warehouse",
-    "packed": "is packed and waiting for the carrier",
-    "shipped": "has shipped",
-    "delivered": "was delivered",
-    "cancelled": "was cancelled",
-}
+def _date(day: dt.date, language: str) -> str:
+    """"Saturday, November 28, 2026", "zaterdag 28 november 2026": Babel's CLDR data."""
+    return format_date(day, format="full", locale=language)
 
 
-def describe(order: Order) -> Text:
-    """A plain answer built only from what the order table holds."""
-    parts = [f"Order {order.order_number} ({', '.join(order.items)}) {STATUS_TEXT[order.status]}."]
+def describe(order: Order, language: str) -> Text:
+    """A plain answer built only from what the order table holds, in `language`."""
+    texts = {key: text_in(messages()[key], language)
+             for key in ("order_summary", "expected_delivery", "delivered_on", "track_with")}
+    parts = [texts["order_summary"].format(order_number=order.order_number, items=", ".join(order.items),
+                                           status=text_in(status_text(order.status), language))]
     if order.status in ("processing", "packed", "shipped") and order.expected_delivery:
-        parts.append(f"Expected delivery: {order.expected_delivery:%A %d %B %Y}.")
+        parts.append(texts["expected_delivery"].format(date=_date(order.expected_delivery, language)))
     if order.status == "delivered" and order.expected_delivery:
-        parts.append(f"Delivery date: {order.expected_delivery:%A %d %B %Y}.")
+        parts.append(texts["delivered_on"].format(date=_date(order.expected_delivery, language)))
     if order.tracking_code:
-        parts.append(f"Track it with {order.carrier}, code {order.tracking_code}.")
+        parts.append(texts["track_with"].format(carrier=order.carrier, code=order.tracking_code))
     return " ".join(parts)
 
 
@@ -72,9 +56,9 @@ def typed_number(tracker: Tracker, number: str) -> bool:
                for e in tracker.events if e.get("event") == "user")
 
 
-def locked_out(dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+def locked_out(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
     """Too many failed checks: say so and end the form (its closing action explains again)."""
-    dispatcher.utter_message(text=messages()["order_check_locked"])
+    say(dispatcher, tracker, messages()["order_check_locked"])
     return {"order_number": None, CHECK: None, "requested_slot": None}
 
 
@@ -111,15 +95,15 @@ class _OrderNumberValidation(FormValidationAction):
         if number is None:
             return {}
         if stores().orders.check_locked(tracker.sender_id, number):
-            return locked_out(dispatcher)
+            return locked_out(dispatcher, tracker)
         passed = stores().orders.check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
         if passed:
             return {CHECK: number}
         if passed is None:  # no postcode or e-mail in it: the form's usual unhappy path
             return {}
         if stores().orders.check_locked(tracker.sender_id, number):
-            return locked_out(dispatcher)
-        dispatcher.utter_message(text=messages()["order_check_failed"].format(order_number=number))
+            return locked_out(dispatcher, tracker)
+        say(dispatcher, tracker, messages()["order_check_failed"].format(order_number=number))
         return {CHECK: None}
 
     def validate_order_number(
@@ -130,17 +114,17 @@ class _OrderNumberValidation(FormValidationAction):
         domain: DomainDict,
     ) -> Dict[Text, Any]:
         if stores().orders.check_locked(tracker.sender_id):
-            return locked_out(dispatcher)
+            return locked_out(dispatcher, tracker)
         number = normalise_order_number(slot_value)
         if number is None:
-            dispatcher.utter_message(text=messages()["order_number_format"])
+            say(dispatcher, tracker, messages()["order_number_format"])
             return {"order_number": None}
         if stores().orders.find_order(number) is None:
             stores().orders.record_check(tracker.sender_id, number, passed=False)  # guessing numbers is limited too
             if stores().orders.check_locked(tracker.sender_id):
-                return locked_out(dispatcher)
-            dispatcher.utter_message(
-                text=messages()["order_not_found"].format(order_number=number)
+                return locked_out(dispatcher, tracker)
+            say(
+                dispatcher, tracker, messages()["order_not_found"].format(order_number=number)
             )
             return {"order_number": None}
         if tracker.get_slot(CHECK) not in (None, number):
@@ -193,7 +177,7 @@ class ValidateOrderStatusForm(_OrderNumberValidation):
         if not stores().consent.granted(tracker.sender_id, purpose.name, purpose.version):
             # Nothing is looked up yet: the form's next question is the consent question.
             return {PENDING: {"purpose": purpose.name, "version": purpose.version, "placeholder": placeholder}}
-        number = order_by_email(dispatcher, tracker.sender_id, placeholder)
+        number = order_by_email(dispatcher, tracker, placeholder)
         return {} if number is None else {"order_number": number}
 
 
@@ -216,8 +200,8 @@ class ActionAskOrderNumber(Action):
         pending = tracker.get_slot(PENDING) or {}
         if pending.get("purpose") in policies().purposes:
             # The customer offered personal data instead: ask consent for that use first.
-            return [ask(dispatcher, policies().purpose(pending["purpose"]), pending.get("placeholder"))]
-        dispatcher.utter_message(text=messages()["ask_order_number"])
+            return [ask(dispatcher, tracker, policies().purpose(pending["purpose"]), pending.get("placeholder"))]
+        say(dispatcher, tracker, messages()["ask_order_number"])
         return []
 
 
@@ -233,7 +217,7 @@ class ActionAskOrderCheck(Action):
     ) -> List[Dict[Text, Any]]:
         number = normalise_order_number(tracker.get_slot("order_number")) or ""
         key = "ask_order_check" if typed_number(tracker, number) else "ask_order_postcode"
-        dispatcher.utter_message(text=messages()[key].format(order_number=number))
+        say(dispatcher, tracker, messages()[key].format(order_number=number))
         return []
 
 
@@ -246,7 +230,7 @@ def _order_from_slot(tracker: Tracker, dispatcher: CollectingDispatcher) -> Opti
         if order is not None:
             return order
     locked = stores().orders.check_locked(tracker.sender_id, number)
-    dispatcher.utter_message(text=messages()["order_check_locked" if locked else "order_not_checked"])
+    say(dispatcher, tracker, messages()["order_check_locked" if locked else "order_not_checked"])
     return None
 
 
@@ -261,7 +245,7 @@ class ActionOrderStatus(Action):
     ) -> List[Dict[Text, Any]]:
         order = _order_from_slot(tracker, dispatcher)
         if order is not None:
-            dispatcher.utter_message(text=describe(order))
+            say(dispatcher, tracker, describe(order, language_of(tracker)))
         return [SlotSet("order_number", None), SlotSet(CHECK, None)]
 
 
@@ -278,12 +262,12 @@ class ActionChangeAddress(Action):
         if order is None:
             return [SlotSet("order_number", None), SlotSet(CHECK, None)]
         if not order.address_changeable:
-            dispatcher.utter_message(
-                text=messages()["address_not_changeable"].format(
-                    order_number=order.order_number, status=STATUS_TEXT[order.status]
+            say(
+                dispatcher, tracker, messages()["address_not_changeable"].format(
+                    order_number=order.order_number, status=status_text(order.status)
                 )
             )
             return [SlotSet("order_number", None), SlotSet(CHECK, None)]
         # The bot can take the new address itself, with consent; no means a human does it.
-        dispatcher.utter_message(text=messages()["address_changeable"].format(order_number=order.order_number))
+        say(dispatcher, tracker, messages()["address_changeable"].format(order_number=order.order_number))
         return ask_or_go(dispatcher, tracker, "delivery_address_change", then="new_address_form")

@@ -8,6 +8,7 @@ from rasa_sdk.events import ActionReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import pii_policy
+from bot.language import say
 
 
 class ActionWarnSensitiveData(Action):
@@ -19,8 +20,8 @@ class ActionWarnSensitiveData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=pii_policy().sensitive_data_warning,
+        say(
+            dispatcher, tracker, pii_policy().sensitive_data_warning,
             metadata={"candor": {"kind": "sensitive_data_warning"}},
         )
         return [ActionReverted()]

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.guardrails.loader import policies
+from bot.language import say
 
 
 class _PolicyTextAction(Action, abc.ABC):
@@ -22,7 +23,7 @@ class _PolicyTextAction(Action, abc.ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=policies().disclosure[self.policy_key])
+        say(dispatcher, tracker, policies().disclosure[self.policy_key])
         return []
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from bot.guardrails.texts import text_in
+
 DECISION_SLOT = "guardrail_decision"
 WHY_INTENT = "ask_why"
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_default"}
-DATA_SLOTS = {"order_number": "your order number", "new_address": "the new address you gave",
-              "callback_phone": "the phone number you gave"}
+# Slots that hold data the customer gave -> the explanations.yml text that names it.
+DATA_SLOTS = {"order_number": "data_order_number", "new_address": "data_new_address",
+              "callback_phone": "data_callback_phone"}
 
 
 def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -42,11 +45,15 @@ def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def explain_last(events: List[Dict[str, Any]], explanations: Dict[str, Any],
-                 consents: Optional[List[str]] = None, handoff: bool = False) -> str:
+                 consents: Optional[List[str]] = None, handoff: bool = False,
+                 language: Optional[str] = None) -> str:
     """A plain explanation of what the bot did with the customer's last message before the
     "why?" (which may be the latest event); with `handoff`, of the last handoff decision
     (while a person has the conversation, the customer's later messages got no AI answer)."""
-    texts, descriptions, rules = explanations["texts"], explanations["intents"], explanations["rules"]
+    def words(group: str) -> Dict[str, str]:
+        return {key: text_in(text, language) for key, text in explanations[group].items()}
+
+    texts, descriptions, rules = words("texts"), words("intents"), words("rules")
     candidates = [t for t in turns(events) if t["intent"] != WHY_INTENT]
     if handoff:
         candidates = [t for t in candidates if any(d.get("kind") == "handoff" for d in t["decisions"])]
@@ -66,7 +73,7 @@ def explain_last(events: List[Dict[str, Any]], explanations: Dict[str, Any],
         parts.append(texts["fallback"])
     else:
         parts.append(texts["answered"])
-    used = [DATA_SLOTS[s] for s in turn["slots"] if s in DATA_SLOTS]
-    used += [f"your consent to {c.replace('_', ' ')}" for c in consents or []]
+    used = [texts[DATA_SLOTS[s]] for s in turn["slots"] if s in DATA_SLOTS]
+    used += [texts["data_consent"].format(purpose=c.replace("_", " ")) for c in consents or []]
     parts.append(texts["data_used"].format(data=", ".join(used)) if used else texts["data_none"])
     return " ".join(parts)

@@ -35,6 +35,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.agents import Agent, AgentConfigError, authenticate, load_agents
 from bot.guardrails.loader import policies
+from bot.guardrails.texts import text_in
+from bot.language import language_of
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.storage.tickets import TicketConflict, TicketError, TicketNotFound
@@ -55,14 +57,6 @@ STATUS_OF = {TicketNotFound: 404, TicketConflict: 409}
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 MAX_REPLY_CHARS = 4000
-HANDBACK_TEXT = (
-    "{name} (human agent) has handed you back to the AI assistant. "
-    "Ask me anything, or type \"human\" to reach a colleague again."
-)
-CLOSE_TEXT = (
-    "{name} (human agent) has closed this conversation. If you write again, the AI "
-    "assistant will answer first; type \"human\" to reach a colleague."
-)
 CONSOLE_HEADERS = {
     # The console shows customers' words: no inline script, nothing from elsewhere.
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -73,8 +67,9 @@ CONSOLE_HEADERS = {
 }
 
 
-def human_label(agent: Agent) -> str:
-    return f"{agent.name} (human agent)"
+def human_label(agent: Agent, language: Optional[str] = None) -> str:
+    """"Sam (human agent)", "Sam (medewerker)": how the customer sees who wrote."""
+    return text_in(policies().messages["human_label"], language).format(name=agent.name)
 
 
 def _error(status: int, message: str) -> HTTPResponse:
@@ -174,12 +169,12 @@ class AgentDeskInput(InputChannel):
         @desk.route("/api/tickets/<ticket_id>/handback", methods=["POST"])
         @agent_only
         async def handback(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return await self._finish(request, agent, ticket_id, "handed_back", HANDBACK_TEXT)
+            return await self._finish(request, agent, ticket_id, "handed_back", "handed_back")
 
         @desk.route("/api/tickets/<ticket_id>/close", methods=["POST"])
         @agent_only
         async def close(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return await self._finish(request, agent, ticket_id, "closed", CLOSE_TEXT)
+            return await self._finish(request, agent, ticket_id, "closed", "closed")
 
         @desk.middleware("response")
         async def no_store(request: Request, answer: HTTPResponse) -> None:
@@ -191,10 +186,11 @@ class AgentDeskInput(InputChannel):
     async def _finish(
         self, request: Request, agent: Agent, ticket_id: str, status: str, notice: str
     ) -> HTTPResponse:
+        """`notice`: the key of the text in policies/messages.yml that tells the customer."""
         """Hand back or close: the customer is told, and the bot listens again either way
         (after a close, too: otherwise the customer's next words would reach no one)."""
         ticket = stores().tickets.held_by(ticket_id, agent.id)
-        await self._say(request, ticket, agent, notice.format(name=agent.name),
+        await self._say(request, ticket, agent, policies().messages[notice].format(name=agent.name),
                         kind=status, resume=True, labelled=False)
         stores().tickets.finish(ticket_id, status)
         return response.json(stores().tickets.get_ticket(ticket_id))
@@ -204,15 +200,15 @@ class AgentDeskInput(InputChannel):
         request: Request,
         ticket: Dict[str, Any],
         agent: Agent,
-        text: str,
+        text: Any,
         kind: str,
         resume: bool = False,
         labelled: bool = True,
     ) -> None:
         """Record a human message in the customer's tracker (masked by the tracker store),
-        in the ticket (masked) and deliver it on the customer's channel."""
+        in the ticket (masked) and deliver it on the customer's channel, labelled in the
+        conversation's language (`text` may be a policy text in every language)."""
         sender_id = ticket["sender_id"]
-        shown = f"{human_label(agent)}: {text}" if labelled else text
         metadata = {"candor": {"from": "human", "kind": kind, "agent_id": agent.id,
                                "ticket_id": ticket["id"]}}
         rasa_agent = request.app.ctx.agent
@@ -220,6 +216,9 @@ class AgentDeskInput(InputChannel):
             tracker = await rasa_agent.tracker_store.retrieve(sender_id)
             if tracker is None:
                 raise DeskError(410, "the customer's conversation no longer exists")
+            language = language_of(tracker)
+            text = text_in(text, language)
+            shown = f"{human_label(agent, language)}: {text}" if labelled else text
             tracker.update(BotUttered(text=shown, metadata=metadata))
             if resume:
                 # As after any bot turn: the bot now listens (a paused conversation logged

@@ -1,5 +1,6 @@
 """What every input channel does with a customer's message before anything else runs.
 
+0. Its language (policies/languages.yml) is detected and added to its metadata.
 1. The cap: a message longer than `CANDOR_MAX_MESSAGE_CHARS` (default 4,000 characters) is
    answered politely and goes no further (not to the masker, the classifier or the tracker
    store), and client metadata is bounded the same way.
@@ -21,15 +22,14 @@ from typing import Any, Awaitable, Callable, Optional
 from rasa.core.channels.channel import UserMessage
 
 from bot.config import settings
+from bot.guardrails.loader import policies
+from bot.guardrails.texts import text_in
+from bot.language import detect, hinted, languages
 from bot.pii.conversation import WITHHELD
 from bot.pii.engine import engine
 
 logger = logging.getLogger(__name__)
 
-TOO_LONG = (
-    "Sorry, that message is too long for me ({length:,} characters; the limit is {limit:,}). "
-    'Could you send it in shorter parts, or type "human" to reach a colleague?'
-)
 MAX_METADATA_DEPTH = 5
 MAX_METADATA_ITEMS = 100
 # Two analyses at a time: spaCy and the patterns are CPU-bound; more threads only queue.
@@ -89,10 +89,17 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
 
     async def handle(message: UserMessage) -> None:
         if too_long(message.text):
-            text = TOO_LONG.format(length=len(message.text), limit=settings().max_message_chars)
+            language = detect(message.text[:1000]) or hinted(message.metadata) or languages().default
+            text = text_in(policies().messages["too_long"], language).format(
+                length=len(message.text), limit=settings().max_message_chars)
             await message.output_channel.send_text_message(message.sender_id, text)
             return None
         if isinstance(message.text, str):
+            # The language travels with the message (the session start reads it there).
+            language = detect(message.text)
+            if language and not message.text.startswith("/"):
+                message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
+                                    "language": language}
             message.text = await screened(message.text)
         return await on_new_message(message)
 

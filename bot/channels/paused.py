@@ -15,18 +15,27 @@ from rasa.core.channels.channel import UserMessage
 from bot.explain import explain_last
 from bot.guardrails.handoff_rules import Trigger
 from bot.guardrails.loader import Backstop, policies
+from bot.guardrails.texts import text_in
+from bot.language import language_of
 from bot.storage import stores
 
 URGENT = ("urgent",)
 
 
-def _response_text(agent: Any, name: Any) -> Any:
-    """The text of a domain response (`utter_crisis_support`), or `name` if it is no response."""
+def _response_text(agent: Any, name: Any, language: str) -> Any:
+    """The text of a domain response (`utter_crisis_support`) in `language` (its variation
+    with that `language` condition, else the unconditional one), or `name` if it is no response."""
     if not name:
         return None
     variations = (getattr(getattr(agent, "domain", None), "responses", None) or {}).get(name)
     if variations:
-        return variations[0].get("text")
+        def speaks(variation: Any) -> bool:
+            return any(c.get("name") == "language" and c.get("value") == language
+                       for c in variation.get("condition") or [])
+
+        chosen = next((v for v in variations if speaks(v)), None) or next(
+            (v for v in variations if not v.get("condition")), variations[0])
+        return chosen.get("text")
     return None if str(name).startswith("utter_") else name
 
 
@@ -41,12 +50,15 @@ async def answer_while_paused(agent: Any, message: UserMessage) -> List[str]:
     if tracker is None or not tracker.is_paused():
         return []
     sent: List[str] = []
+    language = language_of(tracker)
     if isinstance(rule, Trigger) and rule.priority in URGENT:
         stores().tickets.raise_priority(message.sender_id, rule.reason, rule.priority,
-                       {"trigger": rule.id, "while_paused": True})
-        sent = [text for text in (_response_text(agent, rule.respond_first), rule.message) if text]
+                                        {"trigger": rule.id, "while_paused": True})
+        sent = [text for text in (_response_text(agent, rule.respond_first, language), text_in(rule.message, language))
+                if text]
     elif isinstance(rule, Backstop) and rule.intent == "ask_why":
-        sent = [explain_last([e.as_dict() for e in tracker.events], policies().explanations, handoff=True)]
+        sent = [explain_last([e.as_dict() for e in tracker.events], policies().explanations, handoff=True,
+                             language=language)]
     for text in sent:
         await message.output_channel.send_text_message(message.sender_id, text)
     return sent

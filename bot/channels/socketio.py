@@ -21,13 +21,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.guardrails.loader import policies
+from bot.guardrails.texts import text_in
+from bot.language import detect, hinted, languages
 from bot.channels.limits import at_the_door, metadata_problem, too_long
 from bot.channels.paused import answer_while_paused
 from bot.identity import IdentityError, verify
 from bot.storage import stores
 
 logger = logging.getLogger(__name__)
-SIGN_IN = "Please sign in again to chat with us: this conversation could not be verified."
 TOKEN_KEYS = ("token", "jwt")
 
 
@@ -138,7 +140,9 @@ class CandorSocketIOInput(SocketIOInput):
             data = data if isinstance(data, dict) else {}
             sender = await bind(sid, _token_in(data))
             if not sender:
-                await sio.emit(self.bot_message_evt, {"text": SIGN_IN}, room=sid, namespace=self.namespace)
+                language = hinted(data.get("customData")) or detect(data.get("message")) or languages().default
+                sign_in = text_in(policies().messages["sign_in"], language)
+                await sio.emit(self.bot_message_evt, {"text": sign_in}, room=sid, namespace=self.namespace)
                 return
             metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
             problem = metadata_problem(metadata)

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import regex
 
 from bot.guardrails.errors import PolicyError
+from bot.guardrails.texts import Localized, squeeze
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 PRIORITIES = tuple(PRIORITY_RANK)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CALENDAR_WORDS = ("today", "tomorrow", "next_working_day", "day_at_time", "day_names")
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ class OfficeHours:
 
     timezone: ZoneInfo
     days: Dict[int, Tuple[dt.time, dt.time]]  # weekday (0 = Monday) -> open, close
-    open_message: str
-    closed_message: str
+    open_message: Localized
+    closed_message: Localized
     expected_wait_minutes: Dict[str, int]
+    calendar: Dict[str, Localized] = field(default_factory=dict)
 
     def _local(self, now: dt.datetime) -> dt.datetime:
         if now.tzinfo is None:
@@ -78,24 +80,30 @@ class OfficeHours:
                 return opening
         return None
 
-    def wait_message(self, priority: str, now: dt.datetime) -> str:
-        """What the customer is told about the wait for a ticket of `priority` filed `now`."""
+    def wait_message(self, priority: str, now: dt.datetime) -> Localized:
+        """What the customer is told about the wait for a ticket of `priority` filed `now`,
+        in every language."""
         if self.is_open(now):
             return self.open_message.format(minutes=self.expected_wait_minutes[priority])
-        return self.closed_message.format(when=describe_opening(self.next_opening(now), now, self))
+        opening = self.next_opening(now)
+        return Localized({code: text.format(when=describe_opening(opening, now, self, code))
+                          for code, text in self.closed_message.texts.items()}, self.closed_message.default)
 
 
-def describe_opening(opening: Optional[dt.datetime], now: dt.datetime, hours: OfficeHours) -> str:
+def describe_opening(opening: Optional[dt.datetime], now: dt.datetime, hours: OfficeHours,
+                     language: Optional[str] = None) -> str:
+    """"tomorrow at 09:00", "maandag om 09:00": the words from `office_hours.calendar`."""
+    words = {key: text.in_(language) for key, text in hours.calendar.items()}
     if opening is None:
-        return "the next working day"
+        return words["next_working_day"]
     local_now = hours._local(now)
     if opening.date() == local_now.date():
-        day = "today"
+        day = words["today"]
     elif opening.date() == local_now.date() + dt.timedelta(days=1):
-        day = "tomorrow"
+        day = words["tomorrow"]
     else:
-        day = DAY_NAMES[opening.weekday()]
-    return f"{day} at {opening:%H:%M}"
+        day = words["day_names"].split()[opening.weekday()]
+    return words["day_at_time"].format(day=day, time=f"{opening:%H:%M}")
 
 
 @dataclass(frozen=True)
@@ -136,15 +144,16 @@ def parse_handoff(path: Path, raw: Dict[str, Any]) -> HandoffPolicy:
             raise PolicyError(path, f"office_hours.days.{name}", "opens after it closes")
         days[DAYS.index(name)] = (_clock(opens), _clock(closes))
     for key, placeholder in (("open_message", "{minutes}"), ("closed_message", "{when}")):
-        text = " ".join(hours_raw[key].split())
+        text = " ".join(str(t) for t in getattr(hours_raw[key], "texts", {"": hours_raw[key]}).values())
         stray = set(re.findall(r"\{[^}]*\}", text)) - {placeholder}
         if stray:
             raise PolicyError(path, f"office_hours.{key}", f"unknown placeholder {sorted(stray)[0]}")
     office_hours = OfficeHours(
         timezone=zone,
         days=days,
-        open_message=" ".join(hours_raw["open_message"].split()),
-        closed_message=" ".join(hours_raw["closed_message"].split()),
+        open_message=squeeze(hours_raw["open_message"]),
+        closed_message=squeeze(hours_raw["closed_message"]),
+        calendar={key: squeeze(hours_raw["calendar"][key]) for key in CALENDAR_WORDS},
         expected_wait_minutes=dict(hours_raw["expected_wait_minutes"]),
     )
     triggers = []
@@ -170,7 +179,7 @@ def parse_handoff(path: Path, raw: Dict[str, Any]) -> HandoffPolicy:
                 id=rule,
                 reason=spec["reason"],
                 priority=spec["priority"],
-                message=" ".join(spec["message"].split()),
+                message=squeeze(spec["message"]),
                 action=spec.get("action", "action_handoff"),
                 respond_first=spec.get("respond_first"),
                 intents=tuple(when.get("intents") or ()),

@@ -20,13 +20,16 @@ import yaml
 
 from bot.config import settings
 from bot.guardrails.errors import PolicyError
-from bot.guardrails.handoff_rules import HandoffPolicy, Trigger, parse_handoff
+from bot.guardrails.handoff_rules import CALENDAR_WORDS, HandoffPolicy, Trigger, parse_handoff
+from bot.guardrails.texts import Localized, localize, squeeze, unlocalized
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PolicyError", "Policies", "Trigger", "Backstop", "load_policies", "policies"]
 
 _TEXT = {"type": "string", "minLength": 1}
+# A text a customer reads: given in every supported language (bot/guardrails/texts.py).
+_SAY = {"type": "string", "minLength": 1, "say": True}
 _PRIORITIES = ["urgent", "high", "normal"]
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
@@ -48,12 +51,12 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
         "additionalProperties": False,
         "properties": {
             "version": _TEXT,
-            "disclosure": _TEXT,
-            "human_contact": _TEXT,
-            "data_use": _TEXT,
-            "is_bot_answer": _TEXT,
-            "capabilities": _TEXT,
-            "limitations": _TEXT,
+            "disclosure": _SAY,
+            "human_contact": _SAY,
+            "data_use": _SAY,
+            "is_bot_answer": _SAY,
+            "capabilities": _SAY,
+            "limitations": _SAY,
         },
     },
     "opt_out.yml": {
@@ -61,7 +64,7 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
         "required": ["confirmed", "returning", "opted_in", "not_opted_out"],
         "additionalProperties": False,
         "properties": {
-            key: _TEXT for key in ("confirmed", "returning", "opted_in", "not_opted_out")
+            key: _SAY for key in ("confirmed", "returning", "opted_in", "not_opted_out")
         },
     },
     "handoff.yml": {
@@ -72,7 +75,7 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
             "office_hours": {
                 "type": "object",
                 "required": [
-                    "timezone", "days", "open_message", "closed_message", "expected_wait_minutes"
+                    "timezone", "days", "open_message", "closed_message", "expected_wait_minutes", "calendar"
                 ],
                 "additionalProperties": False,
                 "properties": {
@@ -87,8 +90,15 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
                             "items": {"type": "string", "pattern": _CLOCK},
                         },
                     },
-                    "open_message": _TEXT,
-                    "closed_message": _TEXT,
+                    "open_message": _SAY,
+                    "closed_message": _SAY,
+                    # Words for {when}: "tomorrow at 09:00", "maandag om 09:00".
+                    "calendar": {
+                        "type": "object",
+                        "required": list(CALENDAR_WORDS),
+                        "additionalProperties": False,
+                        "properties": {key: _SAY for key in CALENDAR_WORDS},
+                    },
                     "expected_wait_minutes": {
                         "type": "object",
                         "required": _PRIORITIES,
@@ -115,7 +125,7 @@ SCHEMAS: Dict[str, Dict[str, Any]] = {
                         "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
                         "reason": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
                         "priority": {"enum": _PRIORITIES},
-                        "message": _TEXT,
+                        "message": _SAY,
                         "respond_first": {"type": "string", "pattern": "^utter_[a-z0-9_]+$"},
                         "action": {"type": "string", "pattern": "^action_[a-z0-9_]+$"},
                         "when": {
@@ -201,8 +211,8 @@ SCHEMAS["consent.yml"] = {
                     "legal_basis": {"enum": ["consent", "contract", "legitimate_interest"]},
                     "data_types": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z][A-Z_]*$"}},
                     "retention_days": {"type": "integer", "minimum": 1},
-                    "notice": _TEXT,
-                    "refused": _TEXT,
+                    "notice": _SAY,
+                    "refused": _SAY,
                     "refusal_trigger": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
                 },
             },
@@ -211,7 +221,7 @@ SCHEMAS["consent.yml"] = {
             "type": "object",
             "required": list(CONSENT_TEXTS),
             "additionalProperties": False,
-            "properties": {k: _TEXT for k in CONSENT_TEXTS},
+            "properties": {k: _SAY for k in CONSENT_TEXTS},
         },
     },
 }
@@ -237,21 +247,37 @@ SCHEMAS["retention.yml"] = {
         },
     },
 }
-EXPLANATION_TEXTS = ("understood", "decided_by_rule", "fallback", "answered", "data_none", "data_used", "nothing_yet")
+EXPLANATION_TEXTS = ("understood", "decided_by_rule", "fallback", "answered", "data_none", "data_used", "nothing_yet",
+                     "data_order_number", "data_new_address", "data_callback_phone", "data_consent")
 SCHEMAS["explanations.yml"] = {
     "type": "object",
     "required": ["intents", "texts", "rules"],
     "additionalProperties": False,
     "properties": {
-        "intents": {"type": "object", "required": ["nlu_fallback"], "additionalProperties": _TEXT},
+        "intents": {"type": "object", "required": ["nlu_fallback"], "additionalProperties": _SAY},
         "texts": {
             "type": "object",
             "required": list(EXPLANATION_TEXTS),
             "additionalProperties": False,
-            "properties": {k: _TEXT for k in EXPLANATION_TEXTS},
+            "properties": {k: _SAY for k in EXPLANATION_TEXTS},
         },
-        "rules": {"type": "object", "additionalProperties": _TEXT},
+        "rules": {"type": "object", "additionalProperties": _SAY},
     },
+}
+# Texts the channels and the order actions send (policies/messages.yml).
+MESSAGE_TEXTS = (
+    "ask_order_number", "order_number_format", "order_not_found", "address_not_changeable",
+    "address_changeable", "ask_order_check", "ask_order_postcode", "order_check_failed",
+    "order_check_locked", "order_not_checked", "order_summary", "expected_delivery", "delivered_on",
+    "track_with", "status_processing", "status_packed", "status_shipped", "status_delivered",
+    "status_cancelled", "too_long", "sign_in", "still_with_a_colleague", "human_label",
+    "handed_back", "closed",
+)
+SCHEMAS["messages.yml"] = {
+    "type": "object",
+    "required": list(MESSAGE_TEXTS),
+    "additionalProperties": False,
+    "properties": {k: _SAY for k in MESSAGE_TEXTS},
 }
 # Purposes the code asks consent for by name.
 REQUIRED_PURPOSES = ("order_lookup_by_email", "delivery_address_change", "phone_callback", "improve_assistant")
@@ -280,7 +306,7 @@ SCHEMAS["pii.yml"] = {
     ],
     "additionalProperties": False,
     "properties": {
-        "sensitive_data_warning": _TEXT,
+        "sensitive_data_warning": _SAY,
         "spacy_model": _TEXT,
         "language": {"enum": ["en"]},
         "default_threshold": {"type": "number", "minimum": 0, "maximum": 1},
@@ -369,6 +395,7 @@ class Policies:
     consent_texts: Dict[str, str] = dataclasses.field(default_factory=dict)
     retention: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
     explanations: Dict[str, Dict[str, str]] = dataclasses.field(default_factory=dict)
+    messages: Dict[str, Localized] = dataclasses.field(default_factory=dict)
 
     def purpose(self, name: str) -> Purpose:
         try:
@@ -383,7 +410,7 @@ class Policies:
     def disclosure_message(self) -> str:
         """The full first message of a session: who we are, how to reach a human, data use."""
         d = self.disclosure
-        return f"{d['disclosure']} {d['human_contact']}\n\n{d['data_use']}"
+        return Localized.join("", [d["disclosure"], " ", d["human_contact"], "\n\n", d["data_use"]])
 
     def trigger(self, trigger_id: str) -> Trigger:
         try:
@@ -442,6 +469,8 @@ def _read(path: Path) -> Any:
         raise PolicyError(path, "(file)", f"cannot be read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise PolicyError(path, "(file)", f"is not valid YAML: {exc}") from exc
+    spoken = _languages(path.parent)
+    content = localize(content, path, spoken.supported, spoken.default)
     schema = SCHEMAS[path.name]
     errors = sorted(
         jsonschema.Draft7Validator(schema).iter_errors(content),
@@ -456,7 +485,20 @@ def _read(path: Path) -> Any:
             missing = error.message.split("'")[1]
             field = f"{field}.{missing}" if where else missing
         raise PolicyError(path, field, error.message, rule=rule)
+    for field in unlocalized(content, schema):
+        rule, rest = _rule_of(content, field.split("."))
+        raise PolicyError(path, ".".join(rest), f"give this text in every supported language "
+                          f"({', '.join(spoken.supported)}), as `{spoken.supported[0]}: ...`", rule=rule)
     return content
+
+
+def _languages(directory: Path) -> Any:
+    from bot.language import LanguageError, load_languages
+
+    try:
+        return load_languages(directory)
+    except LanguageError as exc:
+        raise PolicyError(directory / "languages.yml", "(file)", str(exc)) from exc
 
 
 def _rule_of(content: Any, where: List[Any]) -> Tuple[Optional[str], List[Any]]:
@@ -550,7 +592,7 @@ def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:
             r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + r")(?!\w)", re.IGNORECASE
         )
     return PiiPolicy(
-        sensitive_data_warning=" ".join(raw["sensitive_data_warning"].split()),
+        sensitive_data_warning=squeeze(raw["sensitive_data_warning"]),
         spacy_model=raw["spacy_model"],
         language=raw["language"],
         entities={
@@ -606,7 +648,7 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
                                   f"{data_type!r} is not an entity in pii.yml")
         purposes[name] = Purpose(
             name, spec["version"], spec["legal_basis"], tuple(spec["data_types"]),
-            spec["retention_days"], " ".join(spec["notice"].split()), " ".join(spec["refused"].split()),
+            spec["retention_days"], squeeze(spec["notice"]), squeeze(spec["refused"]),
             spec.get("refusal_trigger"),
         )
         if spec.get("refusal_trigger") and spec["refusal_trigger"] not in known:
@@ -619,14 +661,16 @@ def load_policies(directory: Optional[Path] = None) -> Policies:
                            - {"sensitive_data_warning"})
     if unknown_rules:
         raise PolicyError(explanations_path, f"rules.{unknown_rules[0]}", "no trigger or backstop has this id")
+    messages = _read(directory / "messages.yml")
     return Policies(
-        explanations={k: {n: " ".join(str(t).split()) for n, t in v.items()} for k, v in explanations.items()},
+        messages={k: squeeze(v) for k, v in messages.items()},
+        explanations={k: {n: squeeze(t) for n, t in v.items()} for k, v in explanations.items()},
         directory=directory,
         purposes=purposes,
-        consent_texts={k: " ".join(v.split()) for k, v in consent["texts"].items()},
+        consent_texts={k: squeeze(v) for k, v in consent["texts"].items()},
         retention=retention,
-        disclosure={k: str(v).strip() for k, v in disclosure.items()},
-        opt_out={k: " ".join(str(v).split()) for k, v in opt_out.items()},
+        disclosure={k: squeeze(v) if k != "version" else str(v).strip() for k, v in disclosure.items()},
+        opt_out={k: squeeze(v) for k, v in opt_out.items()},
         handoff=handoff,
         backstops=_compile_backstops(directory / "backstops.yml", backstops),
     )
@@ -667,6 +711,16 @@ def check_against_domain(loaded: Policies, domain_path: Path) -> None:
     for number, intent in enumerate(loaded.handoff.repeat_ignores_intents):
         if intent not in intents:
             raise PolicyError(path, f"repeat_ignores_intents.{number}", f"intent {intent!r} is not in the domain")
+    spoken = _languages(loaded.directory)
+    for name, variations in (domain.get("responses") or {}).items():
+        covered = set()
+        for variation in variations or []:
+            conditions = [c for c in variation.get("condition") or [] if c.get("name") == "language"]
+            covered |= {c.get("value") for c in conditions} if conditions else {spoken.default}
+        for code in spoken.supported:
+            if code not in covered:
+                raise PolicyError(domain_path, f"responses.{name}",
+                                  f"no variation for language '{code}' (a `condition` on the slot `language`)")
 
 
 @functools.lru_cache(maxsize=4)

@@ -19,11 +19,25 @@ async def test_session_start_discloses_first_and_records_the_version() -> None:
     assert "AI assistant" in events[1]["text"] and "human" in events[1]["text"]
     assert events[1]["metadata"]["candor"]["disclosure_version"] == version
     assert events[2:] == [
+        SlotSet("language", "en"),
         SlotSet("disclosure_version", version),
         SlotSet("ai_opt_out", False),
         ActionExecuted("action_listen"),
     ]
     assert dispatcher.messages == []
+
+
+async def test_a_session_started_by_a_dutch_message_is_disclosed_in_dutch() -> None:
+    """The channel puts the message's language in its metadata; Rasa hands the session
+    start that metadata (slot `session_started_metadata`) before the message itself."""
+    tracker = make_tracker(slots={"session_started_metadata": {"language": "nl"}})
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, {})
+    assert events[1]["text"] == policies().disclosure_message().in_("nl")
+    assert "AI-assistent" in events[1]["text"] and "medewerker" in events[1]["text"]
+    assert SlotSet("language", "nl") in events
+    # Without a hint, the conversation keeps the language it had.
+    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(slots={"language": "nl"}), {})
+    assert SlotSet("language", "nl") in events and "geen mens" in events[1]["text"]
 
 
 async def test_session_start_remembers_an_opt_out() -> None:

@@ -68,7 +68,13 @@ async def test_status_answer_is_built_from_the_order_row(add_order) -> None:
     events = await ActionOrderStatus().run(dispatcher, checked("c-status", number), {})
     text = dispatcher.messages[0]["text"]
     assert number in text and "Glass vase" in text and "has shipped" in text
-    assert "DHL" in text and "3S1234567890" in text and "24 November 2026" in text
+    assert "DHL" in text and "3S1234567890" in text and "November 24, 2026" in text
+    # The same answer for a Dutch customer: Dutch words, a Dutch date.
+    dutch = CollectingDispatcher()
+    await ActionOrderStatus().run(dutch, checked("c-status", number, slots={"language": "nl"}), {})
+    text = dutch.messages[0]["text"]
+    assert text.startswith(f"Bestelling {number} (Glass vase) is verzonden.")
+    assert "dinsdag 24 november 2026" in text and "Volg haar bij DHL" in text
     assert events == [SlotSet("order_number", None), SlotSet("order_check", None)]
 
 

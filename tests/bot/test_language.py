@@ -1,0 +1,119 @@
+"""The conversation's language: detection on short chat messages, the NLU component, texts
+in every supported language, and validation that names what a text lacks."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.guardrails.errors import PolicyError
+from bot.guardrails.loader import check_against_domain, load_policies
+from bot.guardrails.texts import Localized
+from bot.language import LanguageDetector, detect, hinted, load_languages
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Waar is mijn bestelling?", "nl"),
+    ("Kan ik betalen met iDEAL?", "nl"),
+    ("Praat ik met een robot?", "nl"),
+    ("wanneer komt mijn pakket", "nl"),
+    ("where is my order?", "en"),
+    ("can I pay afterwards", "en"),
+    # Too short or ambiguous: the conversation keeps its language.
+    ("ok", None), ("hi", None), ("hallo", None), ("CND-123456", None), ("<PERSON_1>", None),
+])
+def test_detection_on_short_chat_messages(text: str, expected) -> None:
+    assert detect(text) == expected
+
+
+def test_a_clients_hint_is_honoured_only_for_supported_languages() -> None:
+    assert hinted({"customData": {"language": "nl-BE"}}) == "nl"
+    assert hinted({"language": "en"}) == "en"
+    assert hinted({"customData": {"language": "fr"}}) is None
+    assert hinted("nl") is None
+
+
+def test_the_nlu_component_adds_the_language_entity_or_leaves_the_slot_alone() -> None:
+    dutch = Message({"text": "Ik wil met een medewerker spreken"})
+    short = Message({"text": "ok", "metadata": {}})
+    hinted_short = Message({"text": "ok", "metadata": {"customData": {"language": "nl"}}})
+    LanguageDetector().process([dutch, short, hinted_short])
+    assert [e["value"] for e in dutch.get("entities") if e["entity"] == "language"] == ["nl"]
+    assert not [e for e in short.get("entities") or [] if e["entity"] == "language"]
+    assert [e["value"] for e in hinted_short.get("entities") if e["entity"] == "language"] == ["nl"]
+
+
+def test_every_policy_text_has_every_language_and_formats_in_each() -> None:
+    loaded = load_policies()
+    notice = loaded.purpose("order_lookup_by_email").notice
+    assert isinstance(notice, Localized) and notice.in_("nl") != notice.in_("en")
+    assert str(notice) == notice.in_("en")  # as a plain string: the default language
+    withdrawn = loaded.consent_texts["withdrawn"].format(purposes="x")
+    assert "ingetrokken" in withdrawn.in_("nl") and "withdrawn" in withdrawn.in_("en")
+    assert loaded.disclosure_message().in_("nl").startswith("Hallo, ik ben Candor")
+    assert loaded.messages["human_label"].in_("nl").format(name="Sam") == "Sam (medewerker)"
+
+
+def test_the_wait_message_speaks_the_customers_language(monkeypatch) -> None:
+    hours = load_policies().handoff.office_hours
+    friday_evening = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.timezone.utc)  # closed until Saturday
+    message = hours.wait_message("normal", friday_evening)
+    assert "tomorrow at 10:00" in message.in_("en")
+    assert "morgen om 10:00" in message.in_("nl")
+
+
+def _policies_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", target)
+    return target
+
+
+def test_a_text_without_a_supported_language_stops_validation_naming_it(tmp_path) -> None:
+    directory = _policies_copy(tmp_path)
+    path = directory / "opt_out.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  nl:", text.index("opted_in:"))
+    end = text.index("not_opted_out:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(PolicyError) as error:
+        load_policies(directory)
+    assert error.value.file.name == "opt_out.yml" and error.value.field == "opted_in"
+    assert "'nl'" in str(error.value)
+    # A plain string where a customer reads the text is refused too.
+    path.write_text(text.replace(text[text.index("opted_in:"):end], "opted_in: Welcome back.\n"), encoding="utf-8")
+    with pytest.raises(PolicyError, match="every supported language"):
+        load_policies(directory)
+
+
+def test_a_third_language_is_a_data_change_that_validation_checks(tmp_path) -> None:
+    directory = _policies_copy(tmp_path)
+    (directory / "languages.yml").write_text("supported: [en, nl, de]\ndefault: en\n", encoding="utf-8")
+    assert load_languages(directory).supported == ["en", "nl", "de"]
+    with pytest.raises(PolicyError, match="no text in language 'de'"):
+        load_policies(directory)
+
+
+def test_every_domain_response_has_a_variation_per_language(tmp_path) -> None:
+    domain = (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")
+    check_against_domain(load_policies(), PROJECT_ROOT / "domain.yml")
+    start = domain.index("  utter_goodbye:\n")
+    block_end = domain.index("    - text:", start)
+    broken = domain[:start] + "  utter_goodbye:\n" + domain[block_end:]
+    (tmp_path / "domain.yml").write_text(broken, encoding="utf-8")
+    with pytest.raises(PolicyError, match="responses.utter_goodbye.*language 'nl'"):
+        check_against_domain(load_policies(), tmp_path / "domain.yml")
+
+
+def test_languages_file_is_validated_with_every_error(tmp_path) -> None:
+    from bot.language import LanguageError
+
+    directory = tmp_path / "p"
+    directory.mkdir()
+    (directory / "languages.yml").write_text("supported: [en, dutch]\ndefault: fr\nextra: 1\n")
+    with pytest.raises(LanguageError) as error:
+        load_languages(directory)
+    assert "supported.1" in str(error.value) and "extra" in str(error.value)
