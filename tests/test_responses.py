@@ -7,8 +7,8 @@ from typing import Iterator, Tuple
 import pytest
 import yaml
 
-from actions.orders import messages as order_messages
 from bot.guardrails.loader import load_policies
+from bot.guardrails.texts import Localized
 from tests.conftest import PROJECT_ROOT
 
 CLAIMS_TO_BE_HUMAN = [
@@ -18,6 +18,10 @@ CLAIMS_TO_BE_HUMAN = [
         r"\b(i am|i'm|im) not (a |an )?(bot|robot|ai|machine|computer|program)\b",
         r"\bnot (a |an )?(bot|robot|chatbot|machine)\b(?!.*\bi'?m\b)",
         r"\b(human|real person) here\b",
+        # Dutch
+        r"\b(ik ben|ik bén|u spreekt met) (een )?(echte |levende )?(mens|persoon|medewerker|werknemer)\b",
+        r"\bik ben geen (bot|robot|ai|computer|programma|machine)\b",
+        r"\b(mens|medewerker) hier\b",
     )
 ]
 
@@ -33,15 +37,16 @@ def every_text() -> Iterator[Tuple[str, str]]:
         for variant in variants:
             yield f"domain.yml:{name}", variant["text"]
     loaded = load_policies(PROJECT_ROOT / "policies")
-    for key, text in {**loaded.disclosure, **loaded.opt_out}.items():
-        yield f"policies:{key}", text
-    for trigger in loaded.handoff.triggers:
-        yield f"policies/handoff.yml:{trigger.id}", trigger.message
+    texts = {f"policies:{key}": text for key, text in {**loaded.disclosure, **loaded.opt_out}.items()}
+    texts.update({f"policies/handoff.yml:{t.id}": t.message for t in loaded.handoff.triggers})
     hours = loaded.handoff.office_hours
-    yield "policies/handoff.yml:open_message", hours.open_message
-    yield "policies/handoff.yml:closed_message", hours.closed_message
-    for key, text in order_messages().items():
-        yield f"actions/orders.yml:{key}", text
+    texts["policies/handoff.yml:open_message"] = hours.open_message
+    texts["policies/handoff.yml:closed_message"] = hours.closed_message
+    texts.update({f"policies/messages.yml:{key}": text for key, text in loaded.messages.items()})
+    texts.update({f"policies/consent.yml:{key}": text for key, text in loaded.consent_texts.items()})
+    for where, text in texts.items():
+        for code, translation in (text.texts.items() if isinstance(text, Localized) else [("", text)]):
+            yield f"{where}:{code}", translation
 
 
 TEXTS = list(every_text())
@@ -54,7 +59,8 @@ def test_no_text_claims_to_be_a_person(where: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     "planted",
-    ["Hi, I'm a real person from the team.", "Don't worry, I'm not a bot.", "Human here, how can I help?"],
+    ["Hi, I'm a real person from the team.", "Don't worry, I'm not a bot.", "Human here, how can I help?",
+     "Ik ben een echte medewerker.", "Geen zorgen, ik ben geen robot."],
 )
 def test_the_check_catches_a_planted_claim(planted: str) -> None:
     assert _claims_to_be_human(planted)
@@ -66,3 +72,8 @@ def test_transparency_texts_say_it_is_an_ai() -> None:
         assert re.search(r"\bAI\b", loaded.disclosure[key]), key
     assert "human" in loaded.disclosure["human_contact"].lower()
     assert "data" in loaded.disclosure["data_use"].lower()
+    # The same in Dutch: an AI, a way to a human, what happens with the data.
+    for key in ("disclosure", "is_bot_answer", "capabilities", "limitations"):
+        assert re.search(r"\bAI-assistent\b", loaded.disclosure[key].in_("nl")), key
+    assert "medewerker" in loaded.disclosure["human_contact"].in_("nl").lower()
+    assert "gegevens" in loaded.disclosure["data_use"].in_("nl").lower()
