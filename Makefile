@@ -82,9 +82,10 @@ test-stories: $(MODEL)
 	  --fail-on-prediction-errors --out results/stories
 
 test-nlu: $(MODEL)
-	rm -rf results/nlu
+	rm -rf results/nlu results/nlu_nl
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/nlu
-	$(PY) tests/nlu_recall.py results/nlu/intent_report.json
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout_nl.yml --out results/nlu_nl
+	$(PY) tests/nlu_recall.py results/nlu/intent_report.json results/nlu_nl/intent_report.json
 
 # The agent console's browser test drives Debian's chromium (Playwright cannot download one).
 $(CHROMIUM):

@@ -13,7 +13,8 @@ from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
-from bot.language import say
+from bot.guardrails.texts import Localized
+from bot.language import language_of, say
 
 
 
@@ -34,6 +35,7 @@ def _summary(tracker: Tracker, trigger_id: Text, now: dt.datetime, open_now: boo
         "ai_opt_out": bool(tracker.get_slot("ai_opt_out")),
         "consents": stores().consent.granted_purposes(tracker.sender_id),
         "disclosure_version": tracker.get_slot("disclosure_version"),
+        "language": language_of(tracker),  # the agent answers in it
         "filed_in_office_hours": open_now,
         "filed_at": now.isoformat(),
     }
@@ -66,7 +68,7 @@ def hand_off(
     )
     parts = [intro, trigger.message, hours.wait_message(trigger.priority, now)]
     say(
-        dispatcher, tracker, " ".join(p for p in parts if p),
+        dispatcher, tracker, Localized.join(" ", [p for p in parts if p]),
         metadata={
             "candor": {
                 "kind": "handoff",

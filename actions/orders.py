@@ -74,8 +74,8 @@ class _OrderNumberValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         # The slot mapping only fills the number while the form asks for it; when the form
-        # starts, the message that started it may hold the number.
-        if tracker.active_loop.get("name") or tracker.get_slot("order_number"):
+        # starts (it has asked for nothing yet), the message that started it may hold one.
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("order_number"):
             return {}
         found = [e.get("value") for e in tracker.latest_message.get("entities") or []
                  if e.get("entity") == "order_number"]

@@ -31,7 +31,6 @@ from bot.config import settings
 SLOT = "language"
 ENTITY = "language"
 EXTRACTOR = "LanguageDetector"
-UNMASKED_KEY = "text_unmasked"  # set by the PiiMasker for this parse only
 # What a message needs before its language is judged: a few words of letters.
 MIN_WORDS = 2
 MIN_LETTERS = 8
@@ -151,7 +150,9 @@ class LanguageDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(UNMASKED_KEY) or message.get(TEXT) or ""
+            # The masked text: a street, a town or a name says nothing about the customer's
+            # language ("Kerkstraat 12, Amsterdam" from an English speaker).
+            text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # a button payload says nothing about the language
             language = detect(text) or hinted(message.get(METADATA))

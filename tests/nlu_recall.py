@@ -22,8 +22,14 @@ TARGETS = {
 GUARDRAIL_INTENTS = tuple(TARGETS)
 
 
-def main(report_path: str) -> int:
+def main(*report_paths: str) -> int:
+    """Each report (English held-out set, Dutch held-out set) must reach the targets."""
+    return max(check(path) for path in report_paths)
+
+
+def check(report_path: str) -> int:
     report = json.loads(Path(report_path).read_text())
+    print(f"\n{report_path}")
     print(f"{'intent':<22} {'recall':>7} {'precision':>9} {'support':>8}")
     for intent, scores in sorted(report.items()):
         if not isinstance(scores, dict) or "recall" not in scores or intent.endswith("avg"):
@@ -46,4 +52,4 @@ def main(report_path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:]))

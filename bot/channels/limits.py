@@ -95,12 +95,14 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
             await message.output_channel.send_text_message(message.sender_id, text)
             return None
         if isinstance(message.text, str):
-            # The language travels with the message (the session start reads it there).
-            language = detect(message.text)
-            if language and not message.text.startswith("/"):
-                message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
-                                    "language": language}
             message.text = await screened(message.text)
+            # The language travels with the message (the session start reads it there),
+            # judged on the masked text: names and places say nothing about it.
+            if message.text != WITHHELD and not message.text.startswith("/"):
+                language = detect(engine().mask(message.text).text)
+                if language:
+                    message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
+                                        "language": language}
         return await on_new_message(message)
 
     return handle

@@ -170,6 +170,25 @@ class ConversationMasker:
                 if entity.get("extractor") == "PiiMasker":
                     entity["value"] = next(pii, entity.get("value"))
             masked["parse_data"] = parse_data
+        return self._keep_language_codes(event, masked)
+
+    @staticmethod
+    def _keep_language_codes(event: Dict[str, Any], masked: Dict[str, Any]) -> Dict[str, Any]:
+        """The conversation's language ("nl") is a code, not personal data (spaCy takes
+        "nl" for an organisation): kept where Candor records it, if it is a supported one."""
+        from bot.language import SLOT, languages
+
+        codes = set(languages().supported)
+        if event.get("event") == "slot" and event.get("name") == SLOT and event.get("value") in codes:
+            masked["value"] = event["value"]
+        for original, kept in ((event.get("parse_data"), masked.get("parse_data")),):
+            for before, after in zip((original or {}).get("entities") or [], (kept or {}).get("entities") or []):
+                if before.get("entity") == SLOT and before.get("value") in codes:
+                    after["value"] = before["value"]
+        for original, kept in ((event.get("metadata"), masked.get("metadata")),
+                               (event.get("value"), masked.get("value"))):
+            if isinstance(original, dict) and isinstance(kept, dict) and original.get(SLOT) in codes:
+                kept[SLOT] = original[SLOT]
         return masked
 
     def mask_transcript(self, lines: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:

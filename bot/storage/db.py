@@ -220,16 +220,24 @@ def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
 
 
 def forget_erased(engine: sa.engine.Engine) -> None:
-    """Copy the WAL into the database file and truncate it to nothing (SQLite only), so
-    what an erasure deleted is not kept in the WAL either."""
+    """After an erasure (SQLite only): rebuild the file (VACUUM), so no stale copy of an
+    erased row survives in free space or moved index cells, and checkpoint and truncate the
+    WAL, where earlier versions of the pages would otherwise stay. Erasures are rare; the
+    rebuild takes about as long as copying the database file."""
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as conn:
-        for _ in range(20):  # a reader in another process can hold the checkpoint back briefly
-            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
-            if busy is None or not busy[0]:
-                return
-            time.sleep(0.1)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+            for _ in range(50):  # another process may hold a read or write lock for a moment
+                try:
+                    result = conn.exec_driver_sql(statement)
+                except sa.exc.OperationalError:
+                    time.sleep(0.1)
+                    continue
+                busy = result.first() if result.returns_rows else None
+                if busy is None or not busy[0]:
+                    break
+                time.sleep(0.1)
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
-from bot.storage.db import erase_for_real
+from bot.storage.db import erase_for_real, forget_erased
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
 
@@ -41,6 +41,7 @@ class MaskingTrackerStore(SQLTrackerStore):
             with self.session_scope() as session:
                 session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
                 session.commit()
+            forget_erased(self.engine)  # and from the WAL and the old pages it still shadows
             logger.info("A conversation was erased on request (receipt %s).", receipt)
             return
         await super().save(tracker)

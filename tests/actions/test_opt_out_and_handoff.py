@@ -110,3 +110,12 @@ def test_a_more_urgent_trigger_raises_the_open_ticket() -> None:
     hand_off(CollectingDispatcher(), make_tracker(sender_id="c-9"), "repeated_question")
     [ticket] = stores().tickets.tickets_for("c-9")
     assert (ticket["reason"], ticket["priority"]) == ("vulnerable_customer", "urgent")
+
+
+def test_a_dutch_customer_hears_the_handoff_in_dutch() -> None:
+    dispatcher = CollectingDispatcher()
+    hand_off(dispatcher, make_tracker(sender_id="c-nl", slots={"language": "nl"}), "customer_asks_for_human",
+             now=SATURDAY_NIGHT)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith(policies().trigger("customer_asks_for_human").message.in_("nl"))
+    assert "zodra we open zijn" in text and "maandag om 09:00" in text

@@ -117,3 +117,18 @@ def test_languages_file_is_validated_with_every_error(tmp_path) -> None:
     with pytest.raises(LanguageError) as error:
         load_languages(directory)
     assert "supported.1" in str(error.value) and "extra" in str(error.value)
+
+
+def test_the_language_code_is_stored_as_a_code_not_masked(data_dir) -> None:
+    """spaCy takes "nl" for an organisation; masked, the stored slot would read
+    "<ORGANIZATION_1>" and the next turn would fall back to the default language."""
+    from bot.pii.conversation import ConversationMasker
+
+    masker = ConversationMasker("lang-1")
+    assert masker.mask_event({"event": "slot", "name": "language", "value": "nl"})["value"] == "nl"
+    user = masker.mask_event({"event": "user", "text": "Waar is mijn pakket, Jan de Vries?", "metadata": {"language": "nl"},
+                              "parse_data": {"entities": [{"entity": "language", "value": "nl"}]}})
+    assert user["metadata"]["language"] == "nl" and user["parse_data"]["entities"][0]["value"] == "nl"
+    assert "Jan de Vries" not in str(user)
+    # Only a supported code is kept as it is: anything else in that slot is masked like data.
+    assert masker.mask_event({"event": "slot", "name": "language", "value": "Jan de Vries"})["value"] != "Jan de Vries"

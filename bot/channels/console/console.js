@@ -79,6 +79,7 @@ async function openTicket(id) {
   const list = $("summary");
   list.replaceChildren();
   summaryRow(list, "Customer", t.customer);
+  summaryRow(list, "Language", s.language);
   summaryRow(list, "Priority", t.priority);
   summaryRow(list, "Status", t.status + (t.agent_id ? " by " + t.agent_id : ""));
   summaryRow(list, "Trigger", s.trigger);
