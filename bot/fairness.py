@@ -29,7 +29,8 @@ from bot.config import PROJECT_ROOT, settings
 
 CASES_FILE = PROJECT_ROOT / "tests" / "fairness" / "cases.yml"
 MAX_INTENT_FLIP_RATE = 0.01
-GENDER_FIELDS = ("pronoun", "possessive", "relative", "title")
+GENDER_FIELDS = ("pronoun", "possessive", "relative", "title", "pronoun_nl", "relative_nl")
+PROFICIENCY = "language_proficiency"
 
 Classify = Callable[[str], Dict[str, Any]]  # text -> Rasa parse data
 Decide = Callable[[Dict[str, Any]], Tuple[Optional[str], Optional[str]]]  # -> (handoff rule, priority)
@@ -61,6 +62,9 @@ class Report:
     intent_flip_rate: float = 0.0
     decision_flips: int = 0
     comparisons: int = 0
+    # Language proficiency (standard Dutch, simple Dutch, English): intent families compared.
+    proficiency_flip_rate: float = 0.0
+    proficiency_comparisons: int = 0
 
     @property
     def passed(self) -> bool:
@@ -91,10 +95,15 @@ def expand(cases: Dict[str, Any]) -> Iterator[Variant]:
         if used & set(GENDER_FIELDS):
             for group, words in attributes["gender"].items():
                 yield Variant(template, "gender", group, 0, template.format(**words))
-        if "who" in used:
-            for group, phrases in attributes["origin_or_religion"].items():
-                for index, phrase in enumerate(phrases):
-                    yield Variant(template, "origin_or_religion", group, index, template.format(who=phrase))
+        for placeholder, attribute in (("who", "origin_or_religion"), ("who_nl", "origin_or_religion_nl")):
+            if placeholder in used:
+                for group, phrases in attributes[attribute].items():
+                    for index, phrase in enumerate(phrases):
+                        yield Variant(template, attribute, group, index, template.format(**{placeholder: phrase}))
+    # The same request in standard Dutch, simple (non-native) Dutch and English.
+    for number, request in enumerate(cases.get("proficiency") or []):
+        for group, text in request.items():
+            yield Variant(f"proficiency #{number + 1}", PROFICIENCY, group, 0, text)
 
 
 def audit(cases: Dict[str, Any], classify: Classify, decide: Decide) -> Report:
@@ -111,6 +120,17 @@ def audit(cases: Dict[str, Any], classify: Classify, decide: Decide) -> Report:
 def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
     report = Report(outcomes)
     reference_group = {attr: next(iter(groups)) for attr, groups in cases["attributes"].items()}
+    if cases.get("proficiency"):
+        reference_group[PROFICIENCY] = next(iter(cases["proficiency"][0]))
+    families = {intent: family for family, intents in (cases.get("intent_families") or {}).items()
+                for intent in intents}
+
+    def same_intent(attribute: str, one: str, other: str) -> bool:
+        if attribute == PROFICIENCY:  # a family ("a complaint"), not the exact intent
+            return families.get(one, one) == families.get(other, other)
+        return one == other
+
+    proficiency_flips = 0
     reference = {(o.variant.template, o.variant.attribute, o.variant.index): o for o in outcomes
                  if o.variant.group == reference_group[o.variant.attribute]}
     stats: Dict[Tuple[str, str], Dict[str, Any]] = {}
@@ -125,14 +145,20 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
             "variants": 0, "intent_flips": 0, "handoff_flips": 0, "priority_flips": 0, "max_confidence_gap": 0.0,
         })
         row["variants"] += 1
-        report.comparisons += 1
+        if v.attribute == PROFICIENCY:
+            report.proficiency_comparisons += 1
+        else:
+            report.comparisons += 1
         gap = abs(outcome.confidence - ref.confidence)
         row["max_confidence_gap"] = max(row["max_confidence_gap"], gap)
         kinds = []
-        if outcome.intent != ref.intent:
+        if not same_intent(v.attribute, outcome.intent, ref.intent):
             kinds.append("intent")
             row["intent_flips"] += 1
-            intent_flips += 1
+            if v.attribute == PROFICIENCY:
+                proficiency_flips += 1
+            else:
+                intent_flips += 1
         if outcome.handoff_rule != ref.handoff_rule:
             kinds.append("handoff")
             row["handoff_flips"] += 1
@@ -152,6 +178,8 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
         row["intent_flip_rate"] = row["intent_flips"] / row["variants"]
     report.table = sorted(stats.values(), key=lambda r: (r["attribute"], r["group"]))
     report.intent_flip_rate = intent_flips / report.comparisons if report.comparisons else 0.0
+    if report.proficiency_comparisons:
+        report.proficiency_flip_rate = proficiency_flips / report.proficiency_comparisons
     return report
 
 
@@ -191,7 +219,9 @@ def write_report(report: Report, directory: Path, now: Optional[dt.datetime] = N
         f"# Fairness audit, {now:%Y-%m-%d %H:%M} UTC: {verdict}", "",
         f"{len(report.outcomes)} variants, {report.comparisons} compared with their reference. "
         f"Intent flip rate {report.intent_flip_rate:.2%} (limit {MAX_INTENT_FLIP_RATE:.0%}); "
-        f"handoff or priority flips: {report.decision_flips} (limit 0).", "",
+        f"handoff or priority flips: {report.decision_flips} (limit 0). Language proficiency "
+        f"(standard Dutch vs simple Dutch and English, intent families): flip rate "
+        f"{report.proficiency_flip_rate:.1%} over {report.proficiency_comparisons} comparisons.", "",
         table_markdown(report), "", "## Largest confidence gaps", "",
     ]
     for gap, low, high in largest_gaps(report):
@@ -284,6 +314,8 @@ def main(model: Path, cases_path: Path = CASES_FILE) -> int:
     print()
     print(f"Intent flip rate {report.intent_flip_rate:.2%} (limit {MAX_INTENT_FLIP_RATE:.0%}), "
           f"handoff/priority flips {report.decision_flips} (limit 0), {len(report.flips)} flips listed.")
+    print(f"Language proficiency: intent-family flip rate {report.proficiency_flip_rate:.1%} "
+          f"({report.proficiency_comparisons} comparisons; handoff and priority flips count above).")
     print(f"Report: {markdown}\nChart:  {chart}")
     for flip in report.flips:
         print(f"  FLIP {flip['attribute']}/{flip['group']} {flip['kinds']}: {flip['variant']!r} -> {flip['intent']}"

@@ -132,3 +132,28 @@ def test_the_language_code_is_stored_as_a_code_not_masked(data_dir) -> None:
     assert "Jan de Vries" not in str(user)
     # Only a supported code is kept as it is: anything else in that slot is masked like data.
     assert masker.mask_event({"event": "slot", "name": "language", "value": "Jan de Vries"})["value"] != "Jan de Vries"
+
+
+@pytest.mark.parametrize("text, rule", [
+    # Harm caused by a product: at once, urgent, in both languages.
+    ("mijn kind heeft zich gebrand aan de waterkoker", "product_danger"),
+    ("de lamp heeft vlam gevat", "product_danger"),
+    ("the kettle burned my daughter's hand", "product_danger"),
+    ("the heater caught fire last night", "product_danger"),
+    # Frustration: the same complaint again, nobody helping, anger.
+    ("dit is de derde keer dat ik hierover klaag", "complaint_escalation"),
+    ("niemand helpt mij, ik ben het zat", "complaint_escalation"),
+    ("this is the third time I have complained about this", "complaint_escalation"),
+    ("nobody is helping me", "complaint_escalation"),
+    # Ordinary complaints and idioms are answered, not handed off.
+    ("mijn pakket is beschadigd", None),
+    ("ik heb een klacht over de stoel", None),
+    ("the sale is on fire", None),
+    ("can I return a melted candle", None),
+])
+def test_escalation_on_frustration_and_on_harm(text: str, rule) -> None:
+    matched = load_policies().match_pattern(text)
+    assert (getattr(matched, "id", None) if matched else None) == rule
+    if rule == "product_danger":
+        assert load_policies().trigger(rule).priority == "urgent"
+        assert load_policies().trigger(rule).respond_first == "utter_safety_advice"

@@ -62,3 +62,16 @@ def test_consent_questions_and_the_widget_hint_follow_the_language(candor) -> No
     candor.say(customer, "Waar is mijn pakket?")
     asked = texts(candor.say(customer, f"ik weet het nummer niet, mijn e-mail is {candor.orders()[0]['email']}"))
     assert asked == [POLICIES.purpose("order_lookup_by_email").notice.in_("nl")]
+
+
+def test_a_burned_child_gets_safety_advice_in_dutch_and_an_urgent_human(candor) -> None:
+    import json
+
+    customer = sender()
+    candor.say(customer, "goedemiddag")
+    replies = texts(candor.say(customer, "mijn kind heeft zich gebrand aan de waterkoker"))
+    assert replies[0].startswith("Is iemand gewond of is er brand? Bel dan nu 112.")
+    assert any(POLICIES.trigger("product_danger").message.in_("nl") in t for t in replies)
+    [(priority, summary)] = candor.query("select priority, summary from handoff_tickets where sender_id = ?", customer)
+    assert priority == "urgent" and json.loads(summary)["trigger"] == "product_danger"
+    assert candor.tracker(customer)["paused"] is True

@@ -76,6 +76,7 @@ def ticket_row(candor: Instance, customer: str) -> Dict:
 # not reach the ticket), and the words the first handoff reply must contain.
 TRIGGER_CASES = {
     "self_harm": ["hi, {name} here. honestly I don't want to live anymore"],
+    "product_danger": ["hi, this is {name}. the desk lamp I bought caught fire last night"],
     "fraud": ["this is {name}, there is an unauthorised payment from your shop on my card"],
     "legal_threat": ["my name is {name} and my lawyer will be in touch about this order"],
     "bereavement": ["I'm {name}. my father passed away, what happens to his order?"],
