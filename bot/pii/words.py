@@ -113,11 +113,37 @@ def is_ordinary_word(word: str, languages=("en",), min_frequency: int = 1000) ->
     word = word.lower().strip("'\u2019-.,!?")
     if word in stop_words() or word in NOT_NAMES or is_frequent_word(word):
         return True
+    if "nl" in languages and is_dutch_compound(word, min_frequency):
+        return True
     if not is_common_word(word, languages, min_frequency):
         return False
     # A common word that is also a first name is a name ("Mila", "Bram"), unless it is a
     # frequent Dutch word first ("jarig", "al").
     return not is_known_first_name(word) or _frequent(word, "nl", 2000)
+
+
+# Linking sounds between the parts of a Dutch compound ("opening-s-tijden", "klant-en-service").
+_LINKS = ("", "s", "e", "en")
+
+
+@functools.lru_cache(maxsize=4096)
+def is_dutch_compound(word: str, min_frequency: int = 300) -> bool:
+    """A Dutch compound of two frequent Dutch words ("openingstijden", "klantenservice",
+    "goedemiddag"): Dutch writes them as one word, so they are rarer than their parts in any
+    word list, and spaCy's English model takes them (capitalised) for names."""
+    word = word.lower()
+    if len(word) < 8 or not word.isalpha():
+        return False
+    for cut in range(3, len(word) - 2):
+        head, rest = word[:cut], word[cut:]
+        if not _frequent(head, "nl", min_frequency) or is_known_first_name(head):
+            continue
+        for link in _LINKS:
+            if rest.startswith(link) and len(rest) - len(link) >= 3:
+                tail = rest[len(link):]
+                if _frequent(tail, "nl", min_frequency) and not is_known_first_name(tail):
+                    return True
+    return False
 
 
 @functools.lru_cache(maxsize=4)
