@@ -13,20 +13,17 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import regex
 import yaml
 from pydantic import BaseModel, Field, ValidationError, root_validator, validator
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import settings
+from bot.nlu_component import StatelessComponent
 
 SLOT = "language"
 ENTITY = "language"
@@ -82,13 +79,14 @@ def load_languages(directory: Optional[Path] = None) -> Languages:
         raise LanguageError(f"{path}: {problems}") from exc
 
 
-@functools.lru_cache(maxsize=4)
-def _languages(directory: str) -> Languages:
+@functools.lru_cache(maxsize=8)
+def languages_in(directory: str) -> Languages:
+    """`languages.yml` of a policies directory, read once per process."""
     return load_languages(Path(directory))
 
 
 def languages() -> Languages:
-    return _languages(str(settings().policies_dir))
+    return languages_in(str(settings().policies_dir))
 
 
 @functools.lru_cache(maxsize=4)
@@ -131,22 +129,9 @@ def hinted(metadata: Any) -> Optional[str]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(StatelessComponent):
     """Adds the entity `language` when a message's language is clear (from its text, else from
     the client's hint); the slot `language` is filled from it and keeps its value otherwise."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

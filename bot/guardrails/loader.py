@@ -493,10 +493,10 @@ def _read(path: Path) -> Any:
 
 
 def _languages(directory: Path) -> Any:
-    from bot.language import LanguageError, load_languages
+    from bot.language import LanguageError, languages_in
 
     try:
-        return load_languages(directory)
+        return languages_in(str(directory))
     except LanguageError as exc:
         raise PolicyError(directory / "languages.yml", "(file)", str(exc)) from exc
 

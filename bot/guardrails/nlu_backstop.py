@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.guardrails.loader import Backstop, policies
+from bot.nlu_component import StatelessComponent
 
 BACKSTOP_KEY = "guardrail_backstop"
 
@@ -26,7 +26,7 @@ BACKSTOP_KEY = "guardrail_backstop"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class GuardrailIntentBackstop(GraphComponent):
+class GuardrailIntentBackstop(StatelessComponent):
     """A matching backstop pattern decides the intent: patterns are precise, the classifier is not."""
 
     @staticmethod
@@ -46,8 +46,6 @@ class GuardrailIntentBackstop(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._policies = policies(config.get("policies_dir"))
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu_component import StatelessComponent
 from bot.pii.conversation import WITHHELD
 from bot.pii import words
 from bot.pii.engine import PLACEHOLDER, Placeholders, engine
@@ -39,25 +36,11 @@ def entity_name(entity_type: str) -> str:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
-class PiiMasker(GraphComponent):
+class PiiMasker(StatelessComponent):
     """Replaces personal data in the message text by typed placeholders before anything else."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "PiiMasker":
-        return cls()
 
     def __init__(self) -> None:
         self.engine = engine()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        # Training examples are written with placeholders already; nothing to do.
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -102,23 +85,10 @@ UNSURE = 0.7
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class MaskedGibberishFallback(GraphComponent):
+class MaskedGibberishFallback(StatelessComponent):
     """A message of placeholders and words of no language ("blorp <PERSON_1>") is not
     understood, however the classifier leans: the placeholder alone must not carry it to
     an intent (spaCy, and so Presidio, takes much gibberish for a name)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "MaskedGibberishFallback":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
