@@ -12,7 +12,7 @@ from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
-from bot.language import say
+from bot.language import language_of, say
 
 PENDING = "consent_pending"
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -167,7 +167,8 @@ class ActionWithdrawConsent(Action):
             message_id=latest_user_event(tracker).get("message_id"),
         )
         if withdrawn:
-            names = ", ".join(p.replace("_", " ") for p in withdrawn)
+            language = language_of(tracker)
+            names = ", ".join(loaded.purpose(p).title.in_(language) for p in withdrawn)
             say(dispatcher, tracker, loaded.consent_texts["withdrawn"].format(purposes=names))
         else:
             say(dispatcher, tracker, loaded.consent_texts["nothing_to_withdraw"])

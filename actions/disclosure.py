@@ -38,14 +38,14 @@ class ActionSessionStart(Action):
         version = policy.disclosure_version
         # The language of the message that started the session (the channel put it in the
         # metadata), else the one the conversation had.
-        language = hinted(tracker.get_slot("session_started_metadata")) or language_of(tracker)
+        hint = hinted(tracker.get_slot("session_started_metadata"))
+        language = hint or language_of(tracker)
+        disclosure = [BotUttered(text=text_in(policy.disclosure_message(), language),
+                                 metadata=disclosure_metadata(version)),
+                      SlotSet("disclosure_version", version)]
         events = [
             SessionStarted(),
-            BotUttered(
-                text=text_in(policy.disclosure_message(), language), metadata=disclosure_metadata(version)
-            ),
             SlotSet(SLOT, language),
-            SlotSet("disclosure_version", version),
             SlotSet("ai_opt_out", stores().preferences.is_opted_out(tracker.sender_id)),
         ]
         # A new session (after an hour idle, or /restart) does not take the conversation
@@ -53,11 +53,16 @@ class ActionSessionStart(Action):
         # An opted-out customer's ticket is the GuardrailPolicy's: "opt in" must still work.
         ticket = stores().tickets.unfinished_ticket(tracker.sender_id)
         if ticket is not None and ticket["reason"] != "opt_out":
-            events += [
+            events += disclosure + [
                 BotUttered(text=text_in(policy.messages["still_with_a_colleague"], language),
                            metadata={"candor": {"kind": "handoff_continues"}}),
                 ConversationPaused(),
             ]
+        elif hint:
+            events[1:1] = disclosure
+        # Else the channel did not say the message's language (`rasa shell`, a message too short
+        # to tell): the GuardrailPolicy has action_disclose give the disclosure right after the
+        # message is understood, in the language the NLU found, before anything else is said.
         return events + [ActionExecuted("action_listen")]
 
 

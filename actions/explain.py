@@ -13,7 +13,7 @@ from bot.language import language_of, say
 
 
 def _consents_in_last_turn(tracker: Tracker) -> List[str]:
-    """Purposes the customer consented to in the turn being explained."""
+    """Purposes (names) the customer consented to in the turn being explained."""
     granted = stores().consent.granted_purposes(tracker.sender_id)
     pending_answered = any(e.get("event") == "action" and e.get("name") == "action_record_consent"
                            for e in tracker.events[-20:])
@@ -27,7 +27,8 @@ class ActionExplainDecision(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = explain_last(tracker.events, policies().explanations, _consents_in_last_turn(tracker),
-                            language=language_of(tracker))
+        loaded, language = policies(), language_of(tracker)
+        titles = [loaded.purpose(name).title.in_(language) for name in _consents_in_last_turn(tracker)]
+        text = explain_last(tracker.events, loaded.explanations, titles, language=language)
         say(dispatcher, tracker, text, metadata={"candor": {"kind": "explanation"}})
         return []

@@ -58,7 +58,7 @@ def hand_off(
     ticket = stores().tickets.open_ticket(
         sender_id=tracker.sender_id,
         reason=trigger.reason,
-        priority=trigger.priority,
+        priority=trigger.priority.value,
         summary={**_summary(tracker, trigger_id, now, open_now), **(extra or {})},
         # The current turn reaches the action server unmasked: mask before storing.
         transcript=ConversationMasker(tracker.sender_id).mask_transcript(

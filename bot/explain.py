@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from pydantic import validator
+
+from bot.guardrails.model import Say, Texts
 from bot.guardrails.texts import text_in
 
 DECISION_SLOT = "guardrail_decision"
@@ -44,7 +47,36 @@ def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return result
 
 
-def explain_last(events: List[Dict[str, Any]], explanations: Dict[str, Any],
+class ExplanationTexts(Texts):
+    understood: Say
+    decided_by_rule: Say
+    fallback: Say
+    answered: Say
+    data_none: Say
+    data_used: Say
+    nothing_yet: Say
+    data_order_number: Say
+    data_new_address: Say
+    data_callback_phone: Say
+    data_consent: Say
+
+
+class Explanations(Texts):
+    """`policies/explanations.yml`: what each intent means in plain words, the parts of an
+    explanation, and why each trigger or backstop (by id) acted."""
+
+    intents: Dict[str, Say]
+    texts: ExplanationTexts
+    rules: Dict[str, Say]
+
+    @validator("intents")
+    def _fallback_described(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+        if "nlu_fallback" not in value:
+            raise ValueError("describe 'nlu_fallback' (what the customer hears when nothing was understood)")
+        return value
+
+
+def explain_last(events: List[Dict[str, Any]], explanations: Explanations,
                  consents: Optional[List[str]] = None, handoff: bool = False,
                  language: Optional[str] = None) -> str:
     """A plain explanation of what the bot did with the customer's last message before the
@@ -74,6 +106,6 @@ def explain_last(events: List[Dict[str, Any]], explanations: Dict[str, Any],
     else:
         parts.append(texts["answered"])
     used = [texts[DATA_SLOTS[s]] for s in turn["slots"] if s in DATA_SLOTS]
-    used += [texts["data_consent"].format(purpose=c.replace("_", " ")) for c in consents or []]
+    used += [texts["data_consent"].format(purpose=c) for c in consents or []]
     parts.append(texts["data_used"].format(data=", ".join(used)) if used else texts["data_none"])
     return " ".join(parts)

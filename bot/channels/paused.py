@@ -52,7 +52,7 @@ async def answer_while_paused(agent: Any, message: UserMessage) -> List[str]:
     sent: List[str] = []
     language = language_of(tracker)
     if isinstance(rule, Trigger) and rule.priority in URGENT:
-        stores().tickets.raise_priority(message.sender_id, rule.reason, rule.priority,
+        stores().tickets.raise_priority(message.sender_id, rule.reason, rule.priority.value,
                                         {"trigger": rule.id, "while_paused": True})
         sent = [text for text in (_response_text(agent, rule.respond_first, language), text_in(rule.message, language))
                 if text]

@@ -147,8 +147,9 @@ class CandorSocketIOInput(SocketIOInput):
             metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
             problem = metadata_problem(metadata)
             if problem:
-                await sio.emit(self.bot_message_evt, {"text": f"Sorry, that message could not be read: {problem}."},
-                               room=sid, namespace=self.namespace)
+                language = hinted(data.get("customData")) or detect(data.get("message")) or languages().default
+                unreadable = text_in(policies().messages["unreadable"], language).format(problem=problem)
+                await sio.emit(self.bot_message_evt, {"text": unreadable}, room=sid, namespace=self.namespace)
                 return
             message = UserMessage(
                 data.get("message", ""), CandorSocketIOOutput(sio, self.bot_message_evt), sender,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 
 class PolicyError(Exception):
@@ -15,3 +15,19 @@ class PolicyError(Exception):
         self.rule = rule
         where = f"rule '{rule}': " if rule else ""
         super().__init__(f"{self.file}: {where}field '{field}': {problem}")
+
+
+class PolicyErrors(PolicyError):
+    """Every problem found in the policy files, one per line; as a PolicyError, the first."""
+
+    def __init__(self, errors: List[PolicyError]) -> None:
+        flat: List[PolicyError] = []
+        for error in errors:
+            flat.extend(error.errors if isinstance(error, PolicyErrors) else [error])
+        self.errors = flat
+        first = flat[0]
+        super().__init__(first.file, first.field, first.problem, rule=first.rule)
+        self.args = ("\n".join(str(e) for e in flat),)
+
+    def __str__(self) -> str:
+        return self.args[0]

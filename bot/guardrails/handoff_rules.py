@@ -1,61 +1,167 @@
-"""`policies/handoff.yml` as objects: triggers, office hours and the queue's escalation.
+"""`policies/handoff.yml` as a typed model: triggers, office hours and the queue's escalation.
 
 The conditions are evaluated by the GuardrailPolicy (bot/guardrails/policy.py); this module
 only holds what the designers wrote, validated and compiled.
 """
-from __future__ import annotations
-
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import regex
+from pydantic import confloat, conint, conlist, validator
 
-from bot.guardrails.errors import PolicyError
-from bot.guardrails.texts import Localized, squeeze
+from bot.guardrails.model import (
+    ActionName, Day, EntityName, Identifier, NonEmpty, Pattern, PolicyModel, Priority, ResponseName, Say, Texts,
+)
+from bot.guardrails.texts import Localized
 
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-PRIORITIES = tuple(PRIORITY_RANK)
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CALENDAR_WORDS = ("today", "tomorrow", "next_working_day", "day_at_time", "day_names")
+PRIORITIES = tuple(p.value for p in Priority)
+PRIORITY_RANK = {p.value: p.rank for p in Priority}
+DAYS = tuple(d.value for d in Day)
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
-@dataclass(frozen=True)
-class Trigger:
+class When(PolicyModel):
+    """The conditions of a trigger; any one that holds fires it."""
+
+    intents: Optional[conlist(NonEmpty, min_items=1)] = None
+    patterns: Optional[Dict[str, conlist(Pattern, min_items=1)]] = None
+    special_category: Optional[conlist(EntityName, min_items=1)] = None
+    consecutive_fallbacks: Optional[conint(strict=True, ge=1)] = None
+    confidence_below: Optional[confloat(gt=0, le=1)] = None
+    repeated_intent: Optional[conint(strict=True, ge=2)] = None
+    opted_out: bool = False
+
+    @validator("patterns")
+    def _some_patterns(cls, value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        if value is not None and not value:
+            raise ValueError("give patterns per language, as `en: [...]`")
+        return value
+
+    @validator("opted_out")
+    def _only_true(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("write `opted_out: true`, or leave it out")
+        return value
+
+
+class Trigger(PolicyModel):
     """One handoff rule: when it fires, why, how urgent, and what the customer is told."""
 
-    id: str
-    reason: str
-    priority: str
-    message: str
-    action: str = "action_handoff"
-    respond_first: Optional[str] = None
-    intents: Tuple[str, ...] = ()
-    patterns: Tuple[re.Pattern, ...] = ()
-    special_category: Tuple[str, ...] = ()
-    consecutive_fallbacks: Optional[int] = None
-    confidence_below: Optional[float] = None
-    repeated_intent: Optional[int] = None
-    opted_out: bool = False
+    id: Identifier
+    reason: Identifier
+    priority: Priority
+    message: Say
+    action: ActionName = "action_handoff"
+    respond_first: Optional[ResponseName] = None
+    when: When = When()
 
     @property
     def rank(self) -> int:
-        return PRIORITY_RANK[self.priority]
+        return self.priority.rank
+
+    @property
+    def intents(self) -> Tuple[str, ...]:
+        return tuple(self.when.intents or ())
+
+    @property
+    def compiled(self) -> Tuple[Any, ...]:
+        """The compiled patterns of every language."""
+        return tuple(p for patterns in (self.when.patterns or {}).values() for p in patterns)
+
+    @property
+    def special_category(self) -> Tuple[str, ...]:
+        return tuple(self.when.special_category or ())
+
+    @property
+    def consecutive_fallbacks(self) -> Optional[int]:
+        return self.when.consecutive_fallbacks
+
+    @property
+    def confidence_below(self) -> Optional[float]:
+        return self.when.confidence_below
+
+    @property
+    def repeated_intent(self) -> Optional[int]:
+        return self.when.repeated_intent
+
+    @property
+    def opted_out(self) -> bool:
+        return self.when.opted_out
 
 
-@dataclass(frozen=True)
-class OfficeHours:
+class TimeZone:
+    """An IANA time zone name ("Europe/Amsterdam")."""
+
+    @classmethod
+    def __get_validators__(cls) -> Iterator[Any]:
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> ZoneInfo:
+        try:
+            return ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {exc}") from None
+
+
+class Hours:
+    """A day's opening hours: `["09:00", "17:30"]` (24:00 for midnight)."""
+
+    @classmethod
+    def __get_validators__(cls) -> Iterator[Any]:
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> Tuple[dt.time, dt.time]:
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise ValueError("give opening and closing time, as [\"09:00\", \"17:00\"]")
+        for index, clock in enumerate(value):
+            if not isinstance(clock, str) or not _CLOCK.match(clock):
+                raise ValueError(f"item {index}: {clock!r} is not a time like 09:00")
+        opens, closes = (_clock(v) for v in value)
+        if opens >= closes:
+            raise ValueError("opens after it closes")
+        return opens, closes
+
+
+class Calendar(Texts):
+    """Words for {when}: "tomorrow at 09:00", "maandag om 09:00"."""
+
+    today: Say
+    tomorrow: Say
+    next_working_day: Say
+    day_at_time: Say
+    day_names: Say
+
+
+class OfficeHours(PolicyModel):
     """When human colleagues answer, and what a customer waiting for one is told."""
 
-    timezone: ZoneInfo
-    days: Dict[int, Tuple[dt.time, dt.time]]  # weekday (0 = Monday) -> open, close
-    open_message: Localized
-    closed_message: Localized
-    expected_wait_minutes: Dict[str, int]
-    calendar: Dict[str, Localized] = field(default_factory=dict)
+    timezone: TimeZone
+    days: Dict[Day, Hours]
+    open_message: Say
+    closed_message: Say
+    expected_wait_minutes: Dict[Priority, conint(strict=True, ge=0)]
+    calendar: Calendar
+
+    @validator("expected_wait_minutes")
+    def _every_priority(cls, value: Dict[Priority, int]) -> Dict[str, int]:
+        missing = [p.value for p in Priority if p not in value]
+        if missing:
+            raise ValueError(f"give the wait for every priority: {', '.join(missing)} is missing")
+        return {p.value: minutes for p, minutes in value.items()}
+
+    @validator("open_message")
+    def _open_placeholders(cls, value: Localized) -> Localized:
+        return _only_placeholder(value, "{minutes}")
+
+    @validator("closed_message")
+    def _closed_placeholders(cls, value: Localized) -> Localized:
+        return _only_placeholder(value, "{when}")
+
+    def hours_on(self, weekday: int) -> Optional[Tuple[dt.time, dt.time]]:
+        return next((hours for day, hours in self.days.items() if day.weekday == weekday), None)
 
     def _local(self, now: dt.datetime) -> dt.datetime:
         if now.tzinfo is None:
@@ -64,7 +170,7 @@ class OfficeHours:
 
     def is_open(self, now: dt.datetime) -> bool:
         local = self._local(now)
-        hours = self.days.get(local.weekday())
+        hours = self.hours_on(local.weekday())
         return bool(hours) and hours[0] <= local.time() < hours[1]
 
     def next_opening(self, now: dt.datetime) -> Optional[dt.datetime]:
@@ -72,7 +178,7 @@ class OfficeHours:
         local = self._local(now)
         for offset in range(0, 8):
             day = local.date() + dt.timedelta(days=offset)
-            hours = self.days.get(day.weekday())
+            hours = self.hours_on(day.weekday())
             if not hours:
                 continue
             opening = dt.datetime.combine(day, hours[0], tzinfo=self.timezone)
@@ -106,14 +212,30 @@ def describe_opening(opening: Optional[dt.datetime], now: dt.datetime, hours: Of
     return words["day_at_time"].format(day=day, time=f"{opening:%H:%M}")
 
 
-@dataclass(frozen=True)
-class HandoffPolicy:
-    """`policies/handoff.yml`, validated."""
+class Queue(PolicyModel):
+    escalate_after_minutes: conint(strict=True, ge=1)
 
-    triggers: Tuple[Trigger, ...]
+
+class HandoffPolicy(PolicyModel):
+    """`policies/handoff.yml`."""
+
+    rules = {"triggers": "id"}
+
     office_hours: OfficeHours
-    escalate_after_minutes: int
-    repeat_ignores_intents: Tuple[str, ...] = field(default_factory=tuple)
+    queue: Queue
+    repeat_ignores_intents: Tuple[NonEmpty, ...] = ()
+    triggers: conlist(Trigger, min_items=1)
+
+    @property
+    def escalate_after_minutes(self) -> int:
+        return self.queue.escalate_after_minutes
+
+    def problems(self) -> Iterator[Tuple[Optional[str], str, str]]:
+        seen = set()
+        for index, trigger in enumerate(self.triggers):
+            if trigger.id in seen:
+                yield trigger.id, "id", f"the id is used twice (trigger #{index + 1})"
+            seen.add(trigger.id)
 
     def trigger(self, trigger_id: str) -> Trigger:
         for trigger in self.triggers:
@@ -124,76 +246,15 @@ class HandoffPolicy:
     def queue_priority(self, priority: str, waiting: dt.timedelta) -> str:
         """The priority a ticket is shown with: one level up per escalation period waited."""
         steps = int(waiting.total_seconds() // (self.escalate_after_minutes * 60))
-        return PRIORITIES[max(0, PRIORITY_RANK[priority] - max(0, steps))]
+        return PRIORITIES[max(0, PRIORITY_RANK[str(priority)] - max(0, steps))]
 
 
 def _clock(value: str) -> dt.time:
     return dt.time.max if value == "24:00" else dt.time.fromisoformat(value)
 
 
-def parse_handoff(path: Path, raw: Dict[str, Any]) -> HandoffPolicy:
-    """Build the handoff policy from schema-valid YAML; semantic errors name rule and field."""
-    hours_raw = raw["office_hours"]
-    try:
-        zone = ZoneInfo(hours_raw["timezone"])
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PolicyError(path, "office_hours.timezone", f"unknown time zone: {exc}") from None
-    days = {}
-    for name, (opens, closes) in hours_raw["days"].items():
-        if _clock(opens) >= _clock(closes):
-            raise PolicyError(path, f"office_hours.days.{name}", "opens after it closes")
-        days[DAYS.index(name)] = (_clock(opens), _clock(closes))
-    for key, placeholder in (("open_message", "{minutes}"), ("closed_message", "{when}")):
-        text = " ".join(str(t) for t in getattr(hours_raw[key], "texts", {"": hours_raw[key]}).values())
-        stray = set(re.findall(r"\{[^}]*\}", text)) - {placeholder}
-        if stray:
-            raise PolicyError(path, f"office_hours.{key}", f"unknown placeholder {sorted(stray)[0]}")
-    office_hours = OfficeHours(
-        timezone=zone,
-        days=days,
-        open_message=squeeze(hours_raw["open_message"]),
-        closed_message=squeeze(hours_raw["closed_message"]),
-        calendar={key: squeeze(hours_raw["calendar"][key]) for key in CALENDAR_WORDS},
-        expected_wait_minutes=dict(hours_raw["expected_wait_minutes"]),
-    )
-    triggers = []
-    seen = set()
-    for index, spec in enumerate(raw["triggers"]):
-        rule = spec["id"]
-        if rule in seen:
-            raise PolicyError(path, f"triggers.{index}.id", "the id is used twice", rule=rule)
-        seen.add(rule)
-        when = spec.get("when") or {}
-        compiled = []
-        for language, patterns in (when.get("patterns") or {}).items():
-            for number, pattern in enumerate(patterns):
-                try:
-                    compiled.append(regex.compile(pattern, regex.IGNORECASE))
-                except regex.error as exc:
-                    raise PolicyError(
-                        path, f"when.patterns.{language}.{number}",
-                        f"bad regular expression: {exc}", rule=rule,
-                    ) from exc
-        triggers.append(
-            Trigger(
-                id=rule,
-                reason=spec["reason"],
-                priority=spec["priority"],
-                message=squeeze(spec["message"]),
-                action=spec.get("action", "action_handoff"),
-                respond_first=spec.get("respond_first"),
-                intents=tuple(when.get("intents") or ()),
-                patterns=tuple(compiled),
-                special_category=tuple(when.get("special_category") or ()),
-                consecutive_fallbacks=when.get("consecutive_fallbacks"),
-                confidence_below=when.get("confidence_below"),
-                repeated_intent=when.get("repeated_intent"),
-                opted_out=bool(when.get("opted_out", False)),
-            )
-        )
-    return HandoffPolicy(
-        triggers=tuple(triggers),
-        office_hours=office_hours,
-        escalate_after_minutes=raw["queue"]["escalate_after_minutes"],
-        repeat_ignores_intents=tuple(raw.get("repeat_ignores_intents") or ()),
-    )
+def _only_placeholder(text: Localized, placeholder: str) -> Localized:
+    stray = set(re.findall(r"\{[^}]*\}", " ".join(text.texts.values()))) - {placeholder}
+    if stray:
+        raise ValueError(f"unknown placeholder {sorted(stray)[0]}")
+    return text

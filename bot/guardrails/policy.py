@@ -383,7 +383,7 @@ class GuardrailPolicy(Policy):
 
     def _hand_off(self, trigger: Trigger, because: List[Text], intent: Optional[Text]) -> tuple:
         recorded = decision(
-            trigger.id, "handoff", reason=trigger.reason, priority=trigger.priority,
+            trigger.id, "handoff", reason=trigger.reason, priority=trigger.priority.value,
             because=because, intent=intent,
         )
         return (trigger.respond_first or trigger.action), [recorded]

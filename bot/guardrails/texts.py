@@ -6,18 +6,16 @@ In `policies/*.yml` a text is a mapping from language code to text:
       en: Yes, I'm an AI assistant ...
       nl: Ja, ik ben een AI-assistent ...
 
-The loader turns each into a `Localized`: a `str` (the default language's text, so logs,
-tests and code that only knows English keep working) that also holds every translation;
-`.in_(language)` gives the one to send. `format`, `squeezed` and `join` keep the
-translations. A text that lacks a supported language stops the loader, naming file, field
-and language.
+The policy models (`Say` fields, bot/guardrails/model.py) turn each into a `Localized`: a
+`str` (the default language's text, so logs, tests and code that only knows English keep
+working) that also holds every translation; `.in_(language)` gives the one to send.
+`format`, `squeezed` and `join` keep the translations. A text that lacks a supported
+language stops the loader, naming file, field and language.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
-from bot.guardrails.errors import PolicyError
 
 
 class Localized(str):
@@ -61,43 +59,3 @@ class Localized(str):
 def text_in(value: Any, language: Optional[str]) -> str:
     """`value` in `language` when it is a Localized text, else as it is."""
     return value.in_(language) if isinstance(value, Localized) else str(value)
-
-
-def squeeze(value: Any) -> Any:
-    """Whitespace runs made single spaces, keeping translations."""
-    return value.squeezed() if isinstance(value, Localized) else " ".join(str(value).split())
-
-
-def localize(content: Any, path: Path, supported: Sequence[str], default: str, where: Optional[List[str]] = None) -> Any:
-    """Every {language: text} mapping in `content` (a mapping whose keys are all supported
-    language codes) made a Localized text; one that lacks a supported language is an error."""
-    where = where or []
-    if isinstance(content, dict):
-        keys = set(content)
-        if keys and keys <= set(supported) and all(isinstance(v, str) for v in content.values()):
-            missing = [code for code in supported if not str(content.get(code) or "").strip()]
-            if missing:
-                raise PolicyError(path, ".".join(where) or "(top level)",
-                                  f"no text in language '{missing[0]}' (every text needs {', '.join(supported)})")
-            return Localized({code: content[code] for code in supported}, default)
-        return {k: localize(v, path, supported, default, where + [str(k)]) for k, v in content.items()}
-    if isinstance(content, list):
-        return [localize(v, path, supported, default, where + [str(i)]) for i, v in enumerate(content)]
-    return content
-
-
-def unlocalized(content: Any, schema: Dict[str, Any], where: Optional[List[str]] = None) -> Iterable[str]:
-    """Paths of customer-facing fields (schema `"say": true`) that are not Localized."""
-    where = where or []
-    if schema.get("say") and isinstance(content, str) and not isinstance(content, Localized):
-        yield ".".join(where)
-        return
-    if isinstance(content, dict):
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
-        for key, value in content.items():
-            sub = properties.get(key, extra if isinstance(extra, dict) else {})
-            yield from unlocalized(value, sub, where + [str(key)])
-    elif isinstance(content, list) and isinstance(schema.get("items"), dict):
-        for index, value in enumerate(content):
-            yield from unlocalized(value, schema["items"], where + [str(index)])

@@ -24,7 +24,7 @@ from presidio_analyzer.predefined_recognizers import (
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
-from bot.guardrails.loader import PiiPolicy, pii_policy
+from bot.pii.policy import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers.base import PATTERN_TIMEOUT, bound_patterns
 from bot.pii.recognizers import (
@@ -410,6 +410,7 @@ class PiiEngine:
 
     def mask(self, text: str, placeholders: Optional[Placeholders] = None, allow: Sequence[Any] = ()) -> Masked:
         """`text` with every finding replaced by its conversation placeholder (Presidio operators)."""
+        text = str.__str__(text)  # a str subclass (an enum value, a Localized text) as plain text for spaCy
         placeholders = placeholders if placeholders is not None else Placeholders()
         findings = self.analyze(text, allow=allow)
         if not findings:

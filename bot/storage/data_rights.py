@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 
-from bot.guardrails.loader import Policies, policies
 from bot.storage.consent import ConsentLedger
 from bot.storage.db import (
     address_change_requests,
@@ -32,6 +31,9 @@ from bot.storage.db import (
 )
 from bot.storage.keys import digest
 from bot.storage.tickets import FINISHED
+
+if TYPE_CHECKING:
+    from bot.guardrails.loader import Policies
 
 # Rasa's SQL tracker store table (same database: endpoints.yml and CANDOR_DATABASE_URL).
 events = sa.Table(
@@ -169,10 +171,10 @@ class DataRights:
                 return total
 
     def retention_run(self, now: Optional[dt.datetime] = None, actor: str = "operator",
-                      loaded: Optional[Policies] = None) -> Dict[str, int]:
+                      loaded: Optional["Policies"] = None) -> Dict[str, int]:
         """Apply policies/retention.yml and the purposes' retention periods, in small batches.
         Idempotent."""
-        loaded = loaded or policies()
+        loaded = loaded or _policies()
         now = now or dt.datetime.now(dt.timezone.utc)
         rules = loaded.retention
         removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
@@ -182,7 +184,8 @@ class DataRights:
         stale = []
         for sender_id, last in last_seen:
             consented = "improve_assistant" in self.consent.granted_purposes(sender_id)
-            days = rules["conversations"]["improve_assistant_consented_days" if consented else "default_days"]
+            days = (rules.conversations.improve_assistant_consented_days if consented
+                    else rules.conversations.default_days)
             if last is not None and last < (now - dt.timedelta(days=days)).timestamp():
                 stale.append(sender_id)
         for sender_id in stale:
@@ -194,7 +197,7 @@ class DataRights:
 
             removed["conversation_events"] += self._in_batches(conversation_batch)
 
-        cutoff = now - dt.timedelta(days=rules["handoff_tickets"]["finished_days"])
+        cutoff = now - dt.timedelta(days=rules.handoff_tickets.finished_days)
 
         def ticket_batch(conn: Any) -> int:
             ids = sa.select(handoff_tickets.c.id).where(
@@ -229,7 +232,7 @@ class DataRights:
 
     def training_export(self, actor: str = "operator") -> List[Dict[str, Any]]:
         """Masked conversations of the customers who consent to `improve_assistant` now; nobody else's."""
-        purpose = policies().purpose("improve_assistant")
+        purpose = _policies().purpose("improve_assistant")
         conversations = []
         with self.engine.connect() as conn:
             if not _has_events_table(conn):
@@ -241,3 +244,11 @@ class DataRights:
             conversations.append({"conversation": subject(sender_id), "turns": self._transcript(sender_id)})
         self.audit(actor, "training_export", None, {"conversations": len(conversations)})
         return conversations
+
+
+def _policies() -> "Policies":
+    # Imported when used: the policy loader reads consent.yml and retention.yml through
+    # bot/storage/policy.py, so importing it here at module level would be circular.
+    from bot.guardrails.loader import policies
+
+    return policies()

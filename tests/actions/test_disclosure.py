@@ -12,19 +12,30 @@ from tests.actions.conftest import make_tracker
 
 async def test_session_start_discloses_first_and_records_the_version() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionSessionStart().run(dispatcher, make_tracker(), {})
+    tracker = make_tracker(slots={"session_started_metadata": {"language": "en"}})
+    events = await ActionSessionStart().run(dispatcher, tracker, {})
     version = policies().disclosure_version
     assert events[0] == SessionStarted()
     assert events[1]["event"] == "bot"
     assert "AI assistant" in events[1]["text"] and "human" in events[1]["text"]
     assert events[1]["metadata"]["candor"]["disclosure_version"] == version
     assert events[2:] == [
-        SlotSet("language", "en"),
         SlotSet("disclosure_version", version),
+        SlotSet("language", "en"),
         SlotSet("ai_opt_out", False),
         ActionExecuted("action_listen"),
     ]
     assert dispatcher.messages == []
+
+
+async def test_without_the_messages_language_the_disclosure_waits_for_the_message() -> None:
+    """`rasa shell` (or a message too short to tell) says nothing of the language at session
+    start: no disclosure and no recorded version yet, so the GuardrailPolicy has
+    action_disclose give it first thing, once the NLU has found the message's language."""
+    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(slots={"language": "nl"}), {})
+    assert not [e for e in events if e["event"] == "bot"]
+    assert not [e for e in events if e["event"] == "slot" and e["name"] == "disclosure_version"]
+    assert SlotSet("language", "nl") in events
 
 
 async def test_a_session_started_by_a_dutch_message_is_disclosed_in_dutch() -> None:
@@ -35,9 +46,9 @@ async def test_a_session_started_by_a_dutch_message_is_disclosed_in_dutch() -> N
     assert events[1]["text"] == policies().disclosure_message().in_("nl")
     assert "AI-assistent" in events[1]["text"] and "medewerker" in events[1]["text"]
     assert SlotSet("language", "nl") in events
-    # Without a hint, the conversation keeps the language it had.
-    events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(slots={"language": "nl"}), {})
-    assert SlotSet("language", "nl") in events and "geen mens" in events[1]["text"]
+    dispatcher = CollectingDispatcher()
+    await ActionDisclose().run(dispatcher, make_tracker(slots={"language": "nl"}), {})
+    assert "geen mens" in dispatcher.messages[0]["text"]
 
 
 async def test_session_start_remembers_an_opt_out() -> None:
@@ -66,7 +77,8 @@ async def test_a_new_session_stays_with_the_human_who_has_the_conversation() -> 
     ticket = stores().tickets.open_ticket("waiting-customer", "customer_request", "normal", {}, [])
     events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
     assert events[-2:] == [ConversationPaused(), ActionExecuted("action_listen")]
-    assert "colleague" in events[-3]["text"] and events[1]["metadata"]["candor"]["kind"] == "disclosure"
+    assert SlotSet("disclosure_version", policies().disclosure_version) in events
+    assert "colleague" in events[-3]["text"] and events[-5]["metadata"]["candor"]["kind"] == "disclosure"
     stores().tickets.finish(ticket.id, "closed")
     events = await ActionSessionStart().run(CollectingDispatcher(), make_tracker(sender_id="waiting-customer"), {})
     assert ConversationPaused() not in events

@@ -90,8 +90,8 @@ def test_export_holds_what_is_stored_and_erase_leaves_only_a_receipt(data_dir) -
 def test_retention_removes_exactly_what_is_past_its_period() -> None:
     _events_table()
     rules = policies().retention
-    default = rules["conversations"]["default_days"]
-    consented = rules["conversations"]["improve_assistant_consented_days"]
+    default = rules.conversations.default_days
+    consented = rules.conversations.improve_assistant_consented_days
     _event("old", "hi", NOW - dt.timedelta(days=default + 1))
     _event("recent", "hi", NOW - dt.timedelta(days=default - 1))
     _event("old-but-consented", "hi", NOW - dt.timedelta(days=default + 1))
@@ -101,7 +101,7 @@ def test_retention_removes_exactly_what_is_past_its_period() -> None:
     ticket = stores().tickets.open_ticket("t", "customer_request", "normal", {}, [])
     with engine().begin() as conn:
         conn.execute(handoff_tickets.update().where(handoff_tickets.c.id == ticket.id).values(
-            status="closed", updated_at=NOW - dt.timedelta(days=rules["handoff_tickets"]["finished_days"] + 1)))
+            status="closed", updated_at=NOW - dt.timedelta(days=rules.handoff_tickets.finished_days + 1)))
     ConversationMasker("v").mask_text("mail test.person@example.com")
     with engine().begin() as conn:
         conn.execute(vault_items.update().values(created_at=NOW - dt.timedelta(days=400)))
@@ -149,7 +149,7 @@ def test_retention_in_batches_lets_concurrent_saves_through(monkeypatch) -> None
 
     monkeypatch.setattr(data_rights, "RETENTION_BATCH", 25)
     _events_table()
-    stale = NOW - dt.timedelta(days=policies().retention["conversations"]["default_days"] + 5)
+    stale = NOW - dt.timedelta(days=policies().retention.conversations.default_days + 5)
     with engine().begin() as conn:
         conn.execute(data_rights.events.insert(), [
             {"sender_id": f"gone-{i % 40}", "type_name": "user", "timestamp": stale.timestamp(),

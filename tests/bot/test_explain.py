@@ -49,7 +49,10 @@ def test_data_used_is_named() -> None:
     events = [user("CND-100001", "inform"), {"event": "slot", "name": "order_number", "value": "CND-100001"},
               action("action_order_status"), user("why?", "ask_why")]
     assert "your order number" in explain_last(events, EXPLANATIONS)
-    assert "your consent to order lookup by email" in explain_last(events, EXPLANATIONS, ["order_lookup_by_email"])
+    title = policies().purpose("order_lookup_by_email").title
+    assert "your consent to looking up your order by e-mail" in explain_last(events, EXPLANATIONS, [title.in_("en")])
+    dutch = explain_last(events, EXPLANATIONS, [title.in_("nl")], language="nl")
+    assert "uw toestemming voor uw bestelling opzoeken via e-mail" in dutch and "uw bestelnummer" in dutch
 
 
 def test_nothing_to_explain_yet() -> None:

@@ -63,7 +63,7 @@ def _error(policy_dir: Path, domain: Optional[Path] = None) -> PolicyError:
 @pytest.mark.parametrize(
     "rule, change, field, words",
     [
-        ("fraud", lambda t: t.update(priority="whenever"), "priority", "is not one of"),
+        ("fraud", lambda t: t.update(priority="whenever"), "priority", "not a valid enumeration member"),
         ("fraud", lambda t: t.pop("reason"), "reason", "required"),
         ("legal_threat", lambda t: t["when"].update(intents=["sue_us"]), "when.intents.0", "not in the domain"),
         ("legal_threat", lambda t: t["when"]["patterns"]["nl"].insert(1, "(unclosed"),
@@ -74,8 +74,8 @@ def _error(policy_dir: Path, domain: Optional[Path] = None) -> PolicyError:
         ("special_category_data", lambda t: t["when"].update(special_category=["SHOE_SIZE"]),
          "when.special_category.0", "not an entity in pii.yml"),
         ("repeated_misunderstanding", lambda t: t["when"].update(consecutive_fallbacks="three"),
-         "when.consecutive_fallbacks", "is not of type"),
-        ("bereavement", lambda t: t["when"].update(when_it_rains=True), "when", "Additional properties"),
+         "when.consecutive_fallbacks", "not a valid integer"),
+        ("bereavement", lambda t: t["when"].update(when_it_rains=True), "when.when_it_rains", "extra fields not permitted"),
         ("bereavement", lambda t: t.update(id="fraud"), None, "used twice"),
     ],
 )
@@ -102,7 +102,12 @@ def test_office_hours_errors_are_named(policy_dir: Path) -> None:
     _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["17:00", "09:00"]))
     assert _error(policy_dir).field == "office_hours.days.mon"
     _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["9am", "17:00"]))
-    assert _error(policy_dir).field == "office_hours.days.mon.0"
+    error = _error(policy_dir)
+    assert error.field == "office_hours.days.mon" and "'9am' is not a time" in str(error)
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["09:00", "17:00"], someday=["09:00", "17:00"]))
+    error = _error(policy_dir)
+    assert error.field == "office_hours.days" and "permitted: 'mon'" in str(error)
+    _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].pop("someday"))
     _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"]["days"].update(mon=["09:00", "17:00"]))
     _edit(policy_dir / "handoff.yml", lambda c: c["office_hours"].update(timezone="Mars/Olympus"))
     assert _error(policy_dir).field == "office_hours.timezone"
@@ -269,3 +274,36 @@ def test_make_validate_reports_file_rule_and_field(policy_dir: Path) -> None:
     assert result.returncode != 0
     assert "handoff.yml" in result.stderr and "rule 'bereavement'" in result.stderr
     assert "when.intents.0" in result.stderr and "'grief'" in result.stderr
+
+
+def test_every_error_of_every_file_is_reported_at_once(policy_dir: Path) -> None:
+    _edit_trigger(policy_dir, "fraud", lambda t: t.update(priority="whenever"))
+    _edit_trigger(policy_dir, "bereavement", lambda t: t.pop("reason"))
+    _edit(policy_dir / "consent.yml", lambda c: c["purposes"]["phone_callback"].update(retention_days=0))
+    _edit(policy_dir / "disclosure.yml", lambda c: c["is_bot_answer"].pop("nl"))
+    with pytest.raises(PolicyError) as raised:
+        load_policies(policy_dir)
+    found = {(e.file.name, e.rule, e.field) for e in raised.value.errors}
+    assert found == {
+        ("handoff.yml", "fraud", "priority"),
+        ("handoff.yml", "bereavement", "reason"),
+        ("consent.yml", "phone_callback", "retention_days"),
+        ("disclosure.yml", None, "is_bot_answer"),
+    }
+    assert len(str(raised.value).splitlines()) == 4
+    assert "no text in language 'nl'" in str(raised.value)
+
+
+def test_priorities_days_and_legal_bases_are_enums(policy_dir: Path) -> None:
+    from bot.guardrails.model import Day, Priority
+    from bot.storage.policy import LegalBasis
+
+    loaded = load_policies(policy_dir)
+    assert all(isinstance(t.priority, Priority) for t in loaded.handoff.triggers)
+    assert all(isinstance(day, Day) for day in loaded.handoff.office_hours.days)
+    assert all(isinstance(p.legal_basis, LegalBasis) for p in loaded.purposes.values())
+    assert str(loaded.trigger("self_harm").priority) == "urgent"
+    _edit(policy_dir / "consent.yml", lambda c: c["purposes"]["phone_callback"].update(legal_basis="because"))
+    with pytest.raises(PolicyError) as raised:
+        load_policies(policy_dir)
+    assert (raised.value.rule, raised.value.field) == ("phone_callback", "legal_basis")

@@ -73,7 +73,7 @@ def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value
     # Withdraw in one message, from inside the order form.
     candor.say(customer, "where is my order?")
     withdrawn = texts(candor.say(customer, "don't use my e-mail anymore"))
-    assert withdrawn[0].startswith("Done: I've withdrawn your consent for order lookup by email")
+    assert withdrawn[0].startswith("Done: I've withdrawn your consent for looking up your order by e-mail")
     assert any("order number" in t.lower() for t in withdrawn[1:])  # the form carries on
     assert ledger(candor, customer)[-1][:2] == (LOOKUP.name, "withdrawn")
     assert vault_values(candor, customer) == 0

@@ -91,7 +91,7 @@ TRIGGER_CASES = {
 
 
 def test_every_trigger_with_conditions_has_an_end_to_end_case() -> None:
-    conditional = {t.id for t in POLICIES.handoff.triggers if t.intents or t.patterns or t.special_category
+    conditional = {t.id for t in POLICIES.handoff.triggers if t.intents or t.compiled or t.special_category
                    or t.consecutive_fallbacks or t.repeated_intent or t.opted_out}
     assert conditional <= set(TRIGGER_CASES)
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from bot.guardrails.loader import load_policies
+from bot.guardrails.policy import candor_metadata
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import Instance, children_of, sender, stop, texts
 
@@ -31,7 +32,8 @@ def test_disclosure_version_is_recorded_in_the_tracker(candor) -> None:
     tracker = candor.tracker(customer)
     assert tracker["slots"]["disclosure_version"] == POLICIES.disclosure_version
     bots = [e for e in tracker["events"] if e["event"] == "bot"]
-    assert bots[0]["metadata"]["candor"]["disclosure_version"] == POLICIES.disclosure_version
+    assert candor_metadata(bots[0]["metadata"])["disclosure_version"] == POLICIES.disclosure_version
+    assert bots[0]["text"] == POLICIES.disclosure_message()
 
 
 def test_are_you_human_is_answered_truthfully(candor) -> None:
