@@ -4,11 +4,25 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from enum import Enum
 from typing import Any, Optional
 
 import sqlalchemy as sa
 
 from bot.config import settings
+
+
+class TicketStatus(str, Enum):
+    """Where a handoff ticket is: waiting, with an agent, or finished (back to the AI, closed)."""
+
+    open = "open"
+    claimed = "claimed"
+    handed_back = "handed_back"
+    closed = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
 
 metadata = sa.MetaData()
 
@@ -71,7 +85,7 @@ handoff_tickets = sa.Table(
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("priority", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, default="open"),
+    sa.Column("status", sa.String(16), nullable=False, default=TicketStatus.open.value),
     sa.Column("channel", sa.String(64), nullable=True),
     sa.Column("agent_id", sa.String(128), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -83,7 +97,8 @@ handoff_tickets = sa.Table(
 # One unfinished ticket per customer, kept by the database itself (two servers filing a
 # ticket for one customer at once cannot both insert one). A partial unique index, in
 # SQLite and PostgreSQL alike.
-UNFINISHED_STATUSES = ("open", "claimed")
+UNFINISHED_STATUSES = (TicketStatus.open.value, TicketStatus.claimed.value)
+FINISHED_STATUSES = (TicketStatus.handed_back.value, TicketStatus.closed.value)
 one_unfinished_ticket = sa.Index(
     "one_unfinished_ticket_per_customer",
     handoff_tickets.c.sender_id,

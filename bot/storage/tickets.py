@@ -10,13 +10,13 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 import sqlalchemy as sa
 
 from bot.guardrails.handoff_rules import PRIORITY_RANK
-from bot.storage.db import agent_replies, handoff_tickets
+from bot.storage.db import FINISHED_STATUSES, TicketStatus, agent_replies, handoff_tickets
 from bot.storage.keys import digest
 from bot.storage.vault import Vault
 
 TRANSCRIPT_TURNS = 50
 # A ticket is finished when the agent handed the conversation back to the bot or closed it.
-FINISHED = ("handed_back", "closed")
+FINISHED = FINISHED_STATUSES
 
 
 class TicketError(Exception):
@@ -143,7 +143,7 @@ class TicketStore:
                     sender_id=sender_id,
                     reason=reason,
                     priority=priority,
-                    status="open",
+                    status=TicketStatus.open.value,
                     channel=channel,
                     created_at=now,
                     updated_at=now,
@@ -151,7 +151,7 @@ class TicketStore:
                     transcript=transcript,
                 )
             )
-        return Ticket(ticket_id, sender_id, reason, priority, "open", created=True)
+        return Ticket(ticket_id, sender_id, reason, priority, TicketStatus.open.value, created=True)
 
     def raise_priority(self, sender_id: str, reason: str, priority: str, summary: Dict[str, Any]) -> bool:
         """Make the customer's unfinished ticket at least as urgent as `priority` (its
@@ -249,7 +249,7 @@ class TicketStore:
                     handoff_tickets.c.status.notin_(FINISHED),
                     sa.or_(*holders),
                 )
-                .values(agent_id=agent_id, status="claimed", updated_at=dt.datetime.now(dt.timezone.utc))
+                .values(agent_id=agent_id, status=TicketStatus.claimed.value, updated_at=dt.datetime.now(dt.timezone.utc))
             )
             claimed = result.rowcount == 1
         ticket = self.get_ticket(ticket_id)
@@ -283,6 +283,7 @@ class TicketStore:
             )
 
     def finish(self, ticket_id: str, status: str) -> None:
+        status = TicketStatus(status).value
         assert status in FINISHED
         with self.engine.begin() as conn:
             conn.execute(
@@ -297,7 +298,7 @@ class TicketStore:
             return conn.execute(
                 handoff_tickets.update()
                 .where(handoff_tickets.c.sender_id == sender_id, handoff_tickets.c.status.notin_(FINISHED))
-                .values(status="closed", updated_at=dt.datetime.now(dt.timezone.utc))
+                .values(status=TicketStatus.closed.value, updated_at=dt.datetime.now(dt.timezone.utc))
             ).rowcount
 
     def hold_reply(self, ticket_id: str, sender_id: str, agent_id: str, sealed: bytes) -> None:

@@ -102,3 +102,19 @@ def test_a_removed_agents_ticket_can_be_taken_over() -> None:
     with pytest.raises(tickets.TicketError):
         stores().tickets.claim(ticket_id, "noor", agents=["sam", "noor"])  # sam is still on the desk
     assert stores().tickets.claim(ticket_id, "noor", agents=["noor"])["agent_id"] == "noor"  # sam was removed
+
+
+def test_ticket_statuses_are_an_enum_and_finishing_takes_only_a_finished_one() -> None:
+    import pytest
+
+    from bot.storage import stores
+    from bot.storage.db import TicketStatus
+
+    ticket = stores().tickets.open_ticket("status-customer", "customer_request", "normal", {}, [])
+    assert ticket.status == TicketStatus.open
+    with pytest.raises(ValueError):
+        stores().tickets.finish(ticket.id, "lost")
+    with pytest.raises(AssertionError):
+        stores().tickets.finish(ticket.id, TicketStatus.claimed)
+    stores().tickets.finish(ticket.id, TicketStatus.closed)
+    assert stores().tickets.unfinished_ticket("status-customer") is None
