@@ -28,7 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py
 
-.PHONY: help setup run shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench-pii bench-languages lock clean
+.PHONY: help setup run shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench bench-pii bench-languages lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -120,6 +120,9 @@ test: setup ## set up if needed and run every check: lint, unit, PII, validate, 
 	$(MAKE) test-nlu
 	$(MAKE) audit
 	$(MAKE) test-e2e
+
+bench: setup $(MODEL) ## load benchmark over REST: Candor (guardrails on, then masking off) against a stock rasa init assistant
+	$(PY) -m tests.bench.bench_load --masking-off
 
 bench-languages: $(MODEL) ## one bilingual NLU model vs one per language, on the held-out sets
 	$(PY) -m tests.bench.bench_languages

@@ -117,3 +117,19 @@ def settings() -> Settings:
         max_message_chars=_whole_number("CANDOR_MAX_MESSAGE_CHARS", 4000, 1, 1_000_000, "a whole number"),
         mask_time_limit=_whole_number("CANDOR_MASK_TIME_LIMIT", 10, 1, 600, "a whole number of seconds"),
     )
+
+
+def masking_off_for_benchmark() -> bool:
+    """`CANDOR_BENCH_MASKING=off`: the load benchmark (`make bench`) measures what masking
+    costs. Refused for any data dir but a benchmark's own (`candor-bench-*` under the temp
+    dir), so no real conversation is ever stored unmasked."""
+    if os.environ.get("CANDOR_BENCH_MASKING", "on").strip().lower() != "off":
+        return False
+    import tempfile
+
+    data_dir = settings().data_dir.resolve()
+    temp = Path(tempfile.gettempdir()).resolve()
+    if not (temp in data_dir.parents and any(p.name.startswith("candor-bench-") for p in [data_dir, *data_dir.parents])):
+        raise SystemExit("CANDOR_BENCH_MASKING=off is only for `make bench` (a candor-bench-* data dir under "
+                         f"{temp}); {data_dir} holds real conversations: unset it.")
+    return True

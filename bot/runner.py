@@ -22,6 +22,9 @@ from bot.config import PROJECT_ROOT, Settings
 STOP_GRACE_SECONDS = 15
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def child_environment(current: Settings) -> dict:
     """Environment for both servers: endpoints.yml reads these; no telemetry, no network."""
     env = dict(os.environ)
@@ -34,6 +37,12 @@ def child_environment(current: Settings) -> dict:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONUNBUFFERED="1",
     )
+    # Sanic closes an idle keep-alive connection after 5 s; the Rasa server's HTTP client
+    # (aiohttp) keeps one for 15 s and reuses it. Under load a call to the action server then
+    # went out on a connection the server was closing ("Cannot write to closing transport"):
+    # the action's events were lost and the turn went on without them. The servers keep
+    # idle connections longer than their clients do (load balancers: 60 s).
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", str(KEEP_ALIVE_SECONDS))
     return env
 
 

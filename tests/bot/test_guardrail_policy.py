@@ -339,3 +339,26 @@ def test_erasure_happens_only_after_a_yes(policy, domain, answer, intent, expect
     assert predict(policy, domain, events) == "action_confirm_erasure"
     events += [ActionExecuted("action_confirm_erasure"), ActionExecuted("action_listen"), user(answer, intent)]
     assert predict(policy, domain, events) == expected
+
+
+def test_a_failed_action_call_hands_over_instead_of_a_silently_wrong_turn(policy, domain) -> None:
+    """Rasa logs a failed action-server call and goes on without the action's events."""
+    from rasa.shared.core.events import BotUttered
+
+    asked = started() + [UserUttered("where is my order", {"name": "ask_order_status", "confidence": 0.9},
+                                     input_channel="rest")]
+    failed = asked + [ActionExecuted("order_status_form", policy="RulePolicy")]
+    assert predict(policy, domain, failed) == "action_handoff"
+    tracker = DialogueStateTracker.from_events("customer-1", failed, domain.slots)
+    recorded = policy.predict_action_probabilities(tracker, domain).optional_events[0]
+    assert recorded.value["rule"] == "technical_problem" and recorded.value["because"] == ["action_failed"]
+    # The handoff itself failed too (the action server is down): say how to reach a person.
+    failed += [ActionExecuted("action_handoff", policy="GuardrailPolicy")]
+    assert predict(policy, domain, failed) == "utter_assistant_unavailable"
+    # An action that ran says or returns something; a story replayed by `rasa test` came on no channel.
+    ran = asked + [ActionExecuted("order_status_form", policy="RulePolicy"), ActiveLoop("order_status_form"),
+                   BotUttered("What's your order number?")]
+    assert predict(policy, domain, ran) is None
+    replayed = started() + [user("where is my order", "ask_order_status"),
+                            ActionExecuted("order_status_form", policy="RulePolicy")]
+    assert predict(policy, domain, replayed) is None

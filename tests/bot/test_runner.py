@@ -94,3 +94,20 @@ def test_cors_only_for_configured_origins(monkeypatch) -> None:
     monkeypatch.setenv("CANDOR_CORS_ORIGINS", "shop.example")
     with pytest.raises(SystemExit, match="not an origin"):
         cors_arguments()
+
+
+async def test_servers_keep_idle_connections_longer_than_their_http_clients(monkeypatch) -> None:
+    """aiohttp (the Rasa server's client for the action server) reuses an idle connection for
+    15 s; a server that closes it sooner loses action calls under load."""
+    import aiohttp
+
+    from bot.config import settings
+    from bot.runner import child_environment
+
+    monkeypatch.delenv("SANIC_KEEP_ALIVE_TIMEOUT", raising=False)
+    connector = aiohttp.TCPConnector()
+    client_keeps = connector._keepalive_timeout
+    await connector.close()
+    assert int(child_environment(settings())["SANIC_KEEP_ALIVE_TIMEOUT"]) > client_keeps
+    monkeypatch.setenv("SANIC_KEEP_ALIVE_TIMEOUT", "120")
+    assert child_environment(settings())["SANIC_KEEP_ALIVE_TIMEOUT"] == "120"  # an operator's choice stays
