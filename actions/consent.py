@@ -8,13 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.constants import SLOT_CONSENT_PENDING, CandorMeta
 from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.language import language_of, say
 
-PENDING = "consent_pending"
+PENDING = SLOT_CONSENT_PENDING
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 
@@ -28,7 +29,7 @@ def ask(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: Purpose, pl
     """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent,
     which runs `then` (a form or action that uses the data) after a yes."""
     say(dispatcher, tracker, purpose.notice, buttons=YES_NO,
-        metadata={"candor": {"kind": "consent_request", "rule": purpose.name}})
+        metadata=CandorMeta(kind="consent_request", rule=purpose.name).build())
     return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version,
                              "placeholder": placeholder, "then": then})
 

@@ -14,6 +14,7 @@ from rasa_sdk.events import (
 )
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.constants import CandorMeta
 from bot.guardrails.loader import policies
 from bot.storage import stores
 from bot.guardrails.texts import text_in
@@ -22,7 +23,7 @@ from bot.language import SLOT, hinted, language_of, say
 
 
 def disclosure_metadata(version: Text) -> Dict[Text, Any]:
-    return {"candor": {"kind": "disclosure", "disclosure_version": version}}
+    return CandorMeta(kind="disclosure", disclosure_version=version).build()
 
 
 class ActionSessionStart(Action):
@@ -55,7 +56,7 @@ class ActionSessionStart(Action):
         if ticket is not None and ticket["reason"] != "opt_out":
             events += disclosure + [
                 BotUttered(text=text_in(policy.messages["still_with_a_colleague"], language),
-                           metadata={"candor": {"kind": "handoff_continues"}}),
+                           metadata=CandorMeta(kind="handoff_continues").build()),
                 ConversationPaused(),
             ]
         elif hint:

@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.constants import CandorMeta
 from bot.explain import explain_last
 from bot.guardrails.loader import policies
 from bot.storage import stores
@@ -30,5 +31,5 @@ class ActionExplainDecision(Action):
         loaded, language = policies(), language_of(tracker)
         titles = [loaded.purpose(name).title.in_(language) for name in _consents_in_last_turn(tracker)]
         text = explain_last(tracker.events, loaded.explanations, titles, language=language)
-        say(dispatcher, tracker, text, metadata={"candor": {"kind": "explanation"}})
+        say(dispatcher, tracker, text, metadata=CandorMeta(kind="explanation").build())
         return []

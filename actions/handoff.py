@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.constants import CandorMeta
 from bot.explain import DECISION_SLOT
 from bot.guardrails.loader import policies
 from bot.pii.conversation import ConversationMasker
@@ -69,16 +70,8 @@ def hand_off(
     parts = [intro, trigger.message, hours.wait_message(trigger.priority, now)]
     say(
         dispatcher, tracker, Localized.join(" ", [p for p in parts if p]),
-        metadata={
-            "candor": {
-                "kind": "handoff",
-                "ticket_id": ticket.id,
-                "rule": trigger.id,
-                "reason": trigger.reason,
-                "priority": ticket.priority,
-                "office_hours": open_now,
-            }
-        },
+        metadata=CandorMeta(kind="handoff", ticket_id=ticket.id, rule=trigger.id, reason=trigger.reason,
+                            priority=ticket.priority, office_hours=open_now).build(),
     )
     return [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
 

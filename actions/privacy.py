@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.constants import CandorMeta
 from bot.guardrails.loader import pii_policy
 from bot.language import say
 
@@ -22,6 +23,6 @@ class ActionWarnSensitiveData(Action):
     ) -> List[Dict[Text, Any]]:
         say(
             dispatcher, tracker, pii_policy().sensitive_data_warning,
-            metadata={"candor": {"kind": "sensitive_data_warning"}},
+            metadata=CandorMeta(kind="sensitive_data_warning").build(),
         )
         return [ActionReverted()]

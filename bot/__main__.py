@@ -53,6 +53,9 @@ def _rasa_run(rasa_args) -> int:
     command line (`/proc/<pid>/cmdline` keeps what the process was started with)."""
     from rasa.__main__ import main as rasa_main
 
+    from bot import speedups
+
+    speedups.install()
     token = settings().api_token()[0]
     sys.argv = ["rasa", "run", *rasa_args, f"--auth-token={token}"]  # one argument: it may start with "-"
     rasa_main()

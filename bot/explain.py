@@ -11,10 +11,11 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import validator
 
+from bot.constants import SLOT_DECISION
 from bot.guardrails.model import Say, Texts
 from bot.guardrails.texts import text_in
 
-DECISION_SLOT = "guardrail_decision"
+DECISION_SLOT = SLOT_DECISION
 WHY_INTENT = "ask_why"
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_default"}
 # Slots that hold data the customer gave -> the explanations.yml text that names it.

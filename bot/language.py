@@ -22,10 +22,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.constants import SLOT_LANGUAGE
 from bot.config import settings
 from bot.nlu_component import StatelessComponent
 
-SLOT = "language"
+SLOT = SLOT_LANGUAGE
 ENTITY = "language"
 EXTRACTOR = "LanguageDetector"
 # What a message needs before its language is judged: a few words of letters.

@@ -33,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.constants import CANDOR_KEY, CandorMeta
 from bot.channels.agents import Agent, AgentConfigError, authenticate, load_agents
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import text_in
@@ -209,8 +210,7 @@ class AgentDeskInput(InputChannel):
         in the ticket (masked) and deliver it on the customer's channel, labelled in the
         conversation's language (`text` may be a policy text in every language)."""
         sender_id = ticket["sender_id"]
-        metadata = {"candor": {"from": "human", "kind": kind, "agent_id": agent.id,
-                               "ticket_id": ticket["id"]}}
+        metadata = CandorMeta(sender="human", kind=kind, agent_id=agent.id, ticket_id=ticket["id"]).build()
         rasa_agent = request.app.ctx.agent
         async with rasa_agent.lock_store.lock(sender_id):
             tracker = await rasa_agent.tracker_store.retrieve(sender_id)
@@ -232,7 +232,7 @@ class AgentDeskInput(InputChannel):
             "from": "human", "agent_id": agent.id, "text": text,
             "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
         }]))
-        message = {"text": shown, "metadata": metadata["candor"]}
+        message = {"text": shown, "metadata": metadata[CANDOR_KEY]}
         if ticket.get("channel") == "socketio" and await _push_socketio(request, sender_id, message):
             return
         else:

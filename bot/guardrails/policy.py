@@ -15,6 +15,7 @@ reason, what it was based on), so it can be explained and audited.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -36,28 +37,31 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.constants import (
+    ACTION_ANSWER_IS_BOT,
+    ACTION_CANCEL_ERASURE,
+    ACTION_CONFIRM_ERASURE,
+    ACTION_DISCLOSE,
+    ACTION_ERASE_DATA,
+    ACTION_EXPLAIN,
+    ACTION_EXPORT_DATA,
+    ACTION_HANDOFF,
+    ACTION_OPT_IN,
+    ACTION_OPT_OUT,
+    ACTION_RECORD_CONSENT,
+    ACTION_WARN_SENSITIVE,
+    ACTION_WITHDRAW_CONSENT,
+    SLOT_CONSENT_PENDING,
+    SLOT_DISCLOSURE_VERSION,
+    SLOT_OPT_OUT,
+    UTTER_UNAVAILABLE,
+    CandorMeta,
+)
 from bot.explain import DECISION_SLOT
 from bot.guardrails.handoff_rules import Trigger
 from bot.guardrails.loader import Backstop, Policies, pii_policy, policies
 from bot.guardrails.nlu_backstop import BACKSTOP_KEY
 
-ACTION_DISCLOSE = "action_disclose"
-ACTION_HANDOFF = "action_handoff"
-ACTION_OPT_OUT = "action_opt_out"
-ACTION_OPT_IN = "action_opt_in"
-ACTION_ANSWER_IS_BOT = "action_answer_is_bot"
-ACTION_WARN_SENSITIVE = "action_warn_sensitive_data"
-ACTION_RECORD_CONSENT = "action_record_consent"
-ACTION_WITHDRAW_CONSENT = "action_withdraw_consent"
-ACTION_EXPORT_DATA = "action_export_data"
-ACTION_CONFIRM_ERASURE = "action_confirm_erasure"
-ACTION_ERASE_DATA = "action_erase_data"
-ACTION_CANCEL_ERASURE = "action_cancel_erasure"
-SLOT_CONSENT_PENDING = "consent_pending"
-UTTER_UNAVAILABLE = "utter_assistant_unavailable"
-
-SLOT_DISCLOSURE_VERSION = "disclosure_version"
-SLOT_OPT_OUT = "ai_opt_out"
 SLOT_DECISION = DECISION_SLOT
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -65,7 +69,7 @@ FALLBACK_INTENT = "nlu_fallback"
 # (A sensitive-data warning normally takes itself back; if it is still here, it failed.)
 RESUME_AFTER = {
     ACTION_ANSWER_IS_BOT, ACTION_WARN_SENSITIVE, ACTION_RECORD_CONSENT, ACTION_WITHDRAW_CONSENT,
-    ACTION_EXPORT_DATA, ACTION_CANCEL_ERASURE, "action_explain_decision",
+    ACTION_EXPORT_DATA, ACTION_CANCEL_ERASURE, ACTION_EXPLAIN,
 }
 # After these actions the bot waits for the customer.
 LISTEN_AFTER = {
@@ -178,13 +182,6 @@ def _bot_action_before_user(tracker: DialogueStateTracker) -> Optional[Text]:
     return None
 
 
-def candor_metadata(metadata: Optional[Dict[Text, Any]]) -> Dict[Text, Any]:
-    """Candor's own metadata of a bot message: set directly (the desk), or by an action
-    (rasa_sdk nests what `utter_message(metadata=...)` gets under "metadata")."""
-    metadata = metadata or {}
-    return metadata.get("candor") or (metadata.get("metadata") or {}).get("candor") or {}
-
-
 def _asked_for_consent(tracker: DialogueStateTracker) -> bool:
     """True if the bot's last message before the customer's latest one asked for consent."""
     seen_user = False
@@ -194,7 +191,7 @@ def _asked_for_consent(tracker: DialogueStateTracker) -> bool:
                 return False
             seen_user = True
         elif seen_user and isinstance(event, BotUttered):
-            return candor_metadata(event.metadata).get("kind") == "consent_request"
+            return CandorMeta.read(event.metadata).kind == "consent_request"
     return False
 
 
@@ -215,6 +212,29 @@ def _top_confidence(parse_data: Dict[Text, Any]) -> Optional[float]:
 def decision(rule: Text, kind: Text, **details: Any) -> SlotSet:
     """The event that records a guardrail decision in the tracker."""
     return SlotSet(SLOT_DECISION, {"rule": rule, "kind": kind, **details})
+
+
+@dataclass
+class Turn:
+    """What every guardrail finder looks at, read from the tracker once."""
+
+    tracker: DialogueStateTracker
+    domain: Optional[Domain]
+    message_pending: bool
+    intent: Optional[Text]
+    parse_data: Dict[Text, Any]
+    latest_action: Optional[Text]
+    cache: Dict[Text, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tracker: DialogueStateTracker, domain: Optional[Domain]) -> "Turn":
+        message = tracker.latest_message
+        return cls(
+            tracker=tracker, domain=domain, message_pending=_user_turn_pending(tracker),
+            intent=(message.intent or {}).get("name") if message else None,
+            parse_data=(message.parse_data or {}) if message else {},
+            latest_action=tracker.latest_action_name,
+        )
 
 
 @DefaultV1Recipe.register(
@@ -266,42 +286,126 @@ class GuardrailPolicy(Policy):
             is_no_user_prediction=True,
         )
 
+    # The guardrails in the order they are checked, first match wins (like RulePolicy's
+    # `_predict`): right after a customer message, and after any action.
+    ON_MESSAGE = ("disclosure", "masking_failure", "sensitive_data", "opt_in", "yes_or_no_answer",
+                  "handoff_trigger", "backstop")
+    AFTER_ACTION = ("failed_action", "disclosure_failed", "handoff_after_first_response",
+                    "misunderstood_again", "resume_or_listen")
+
     def decide(self, tracker: DialogueStateTracker, domain: Optional[Domain] = None) -> Optional[tuple]:
         """The guardrail action to run next and the events to log with it, or None."""
-        if _user_turn_pending(tracker):
-            return self._on_user_message(tracker)
-        latest = tracker.latest_action_name
-        failed = failed_remote_action(tracker, domain)
-        if failed and failed != ACTION_DISCLOSE:
-            # An action-server call failed (Rasa logs it and goes on without the action's
-            # events): never a silently wrong turn. Say so and hand over; if the handoff
-            # itself failed, say how to reach a person without the action server.
-            if failed == ACTION_HANDOFF or _ran_since_user_message(tracker, ACTION_HANDOFF):
-                return UTTER_UNAVAILABLE, []
-            intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-            return self._hand_off(self.policies.trigger("technical_problem"), ["action_failed"], intent)
-        if latest == ACTION_DISCLOSE:
-            if not disclosed_in_session(tracker):
-                # The disclosure action failed (e.g. the action server is down): say so.
-                return UTTER_UNAVAILABLE, []
-            # A disclosure that was not taken back out of the dialogue state (a replayed
-            # story in `rasa test`): nothing is known about the answer, so wait.
-            return ACTION_LISTEN_NAME, []
-        recorded = tracker.get_slot(SLOT_DECISION) or {}
+        turn = Turn.of(tracker, domain)
+        for name in (self.ON_MESSAGE if turn.message_pending else self.AFTER_ACTION):
+            found = getattr(self, f"_find_{name}")(turn)
+            if found is not None:
+                return found
+        return None
+
+    # --- Right after a customer message.
+
+    def _find_disclosure(self, turn: "Turn") -> Optional[tuple]:
+        return None if disclosed_in_session(turn.tracker) else (ACTION_DISCLOSE, [])
+
+    def _find_masking_failure(self, turn: "Turn") -> Optional[tuple]:
+        if turn.parse_data.get("pii_masking_failed"):
+            # Fail closed: the message could not be checked for personal data.
+            return self._hand_off(self.policies.trigger("technical_problem"), ["pii_masking_failed"], turn.intent)
+        return None
+
+    def _find_sensitive_data(self, turn: "Turn") -> Optional[tuple]:
+        if not _ran_since_user_message(turn.tracker, ACTION_WARN_SENSITIVE) and any(
+            e.get("entity") in self.warn_entities for e in turn.parse_data.get("entities") or []
+        ):
+            return ACTION_WARN_SENSITIVE, [decision("sensitive_data_warning", "warning", intent=turn.intent)]
+        return None
+
+    def _find_opt_in(self, turn: "Turn") -> Optional[tuple]:
+        if turn.tracker.get_slot(SLOT_OPT_OUT) and turn.intent == "opt_in":
+            return ACTION_OPT_IN, [decision("opt_in", "opt_in", intent=turn.intent)]
+        return None
+
+    def _find_yes_or_no_answer(self, turn: "Turn") -> Optional[tuple]:
+        """Yes or no to the question the bot just asked: consent, or erasure."""
+        if turn.intent not in ("affirm", "deny"):
+            return None
+        if turn.tracker.get_slot(SLOT_CONSENT_PENDING) and _asked_for_consent(turn.tracker):
+            return ACTION_RECORD_CONSENT, [decision("consent_answer", "consent", intent=turn.intent)]
+        if _bot_action_before_user(turn.tracker) == ACTION_CONFIRM_ERASURE:
+            action = ACTION_ERASE_DATA if turn.intent == "affirm" else ACTION_CANCEL_ERASURE
+            return action, [decision("erasure_answer", "data_rights", intent=turn.intent)]
+        return None
+
+    def _find_handoff_trigger(self, turn: "Turn") -> Optional[tuple]:
+        fired = self.fired_triggers(turn.tracker, turn.intent, turn.parse_data, self._pattern_rule_of(turn))
+        if fired:
+            trigger, because = min(fired, key=lambda f: f[0].rank)  # stable: first listed wins ties
+            return self._hand_off(trigger, because, turn.intent)
+        return None
+
+    def _find_backstop(self, turn: "Turn") -> Optional[tuple]:
+        pattern_rule = self._pattern_rule_of(turn)
+        backstop = pattern_rule if isinstance(pattern_rule, Backstop) else None
+        if backstop is None:
+            backstop = self.policies.backstop_for_intent(turn.intent)
+        if backstop is None:
+            return None
+        return backstop.action, [
+            decision(backstop.intent, "backstop", intent=turn.intent,
+                     because=["pattern"] if pattern_rule is backstop else ["intent"])
+        ]
+
+    def _pattern_rule_of(self, turn: "Turn") -> Optional[Any]:
+        if "pattern_rule" not in turn.cache:
+            message = turn.tracker.latest_message
+            turn.cache["pattern_rule"] = self._pattern_rule(message.text if message else None, turn.parse_data)
+        return turn.cache["pattern_rule"]
+
+    # --- After an action.
+
+    def _find_failed_action(self, turn: "Turn") -> Optional[tuple]:
+        failed = failed_remote_action(turn.tracker, turn.domain)
+        if not failed or failed == ACTION_DISCLOSE:
+            return None
+        # An action-server call failed (Rasa logs it and goes on without the action's
+        # events): never a silently wrong turn. Say so and hand over; if the handoff
+        # itself failed, say how to reach a person without the action server.
+        if failed == ACTION_HANDOFF or _ran_since_user_message(turn.tracker, ACTION_HANDOFF):
+            return UTTER_UNAVAILABLE, []
+        return self._hand_off(self.policies.trigger("technical_problem"), ["action_failed"], turn.intent)
+
+    def _find_disclosure_failed(self, turn: "Turn") -> Optional[tuple]:
+        if turn.latest_action != ACTION_DISCLOSE:
+            return None
+        if not disclosed_in_session(turn.tracker):
+            # The disclosure action failed (e.g. the action server is down): say so.
+            return UTTER_UNAVAILABLE, []
+        # A disclosure that was not taken back out of the dialogue state (a replayed
+        # story in `rasa test`): nothing is known about the answer, so wait.
+        return ACTION_LISTEN_NAME, []
+
+    def _find_handoff_after_first_response(self, turn: "Turn") -> Optional[tuple]:
+        recorded = turn.tracker.get_slot(SLOT_DECISION) or {}
         if isinstance(recorded, dict) and recorded.get("kind") == "handoff":
             trigger = self._trigger_or_none(recorded.get("rule"))
-            if trigger is not None and trigger.respond_first and latest == trigger.respond_first:
+            if trigger is not None and trigger.respond_first and turn.latest_action == trigger.respond_first:
                 # The crisis information went out first; now the handoff itself.
                 return trigger.action, []
-        if _last_action_since_user(tracker) in NOT_UNDERSTOOD_ACTIONS:
+        return None
+
+    def _find_misunderstood_again(self, turn: "Turn") -> Optional[tuple]:
+        if _last_action_since_user(turn.tracker) in NOT_UNDERSTOOD_ACTIONS:
             # The dialogue did not understand the message either: count it.
             for trigger in self.policies.handoff.triggers:
                 n = trigger.consecutive_fallbacks
-                if n and misunderstood_in_a_row(tracker) >= n:
+                if n and misunderstood_in_a_row(turn.tracker) >= n:
                     return self._hand_off(trigger, ["consecutive_fallbacks"], None)
-        if latest in RESUME_AFTER:
-            return (tracker.active_loop_name or ACTION_LISTEN_NAME), []
-        if latest in LISTEN_AFTER:
+        return None
+
+    def _find_resume_or_listen(self, turn: "Turn") -> Optional[tuple]:
+        if turn.latest_action in RESUME_AFTER:
+            return (turn.tracker.active_loop_name or ACTION_LISTEN_NAME), []
+        if turn.latest_action in LISTEN_AFTER:
             return ACTION_LISTEN_NAME, []
         return None
 
@@ -310,43 +414,6 @@ class GuardrailPolicy(Policy):
             return self.policies.handoff.trigger(str(rule))
         except KeyError:
             return None
-
-    def _on_user_message(self, tracker: DialogueStateTracker) -> Optional[tuple]:
-        if not disclosed_in_session(tracker):
-            return ACTION_DISCLOSE, []
-        message = tracker.latest_message
-        intent = (message.intent or {}).get("name") if message else None
-        parse_data = (message.parse_data or {}) if message else {}
-        if parse_data.get("pii_masking_failed"):
-            # Fail closed: the message could not be checked for personal data.
-            return self._hand_off(self.policies.trigger("technical_problem"), ["pii_masking_failed"], intent)
-        if not _ran_since_user_message(tracker, ACTION_WARN_SENSITIVE) and any(
-            e.get("entity") in self.warn_entities for e in parse_data.get("entities") or []
-        ):
-            return ACTION_WARN_SENSITIVE, [decision("sensitive_data_warning", "warning", intent=intent)]
-        if tracker.get_slot(SLOT_OPT_OUT) and intent == "opt_in":
-            return ACTION_OPT_IN, [decision("opt_in", "opt_in", intent=intent)]
-        if intent in ("affirm", "deny"):
-            # Yes or no to the question the bot just asked: consent, or erasure.
-            if tracker.get_slot(SLOT_CONSENT_PENDING) and _asked_for_consent(tracker):
-                return ACTION_RECORD_CONSENT, [decision("consent_answer", "consent", intent=intent)]
-            if _bot_action_before_user(tracker) == ACTION_CONFIRM_ERASURE:
-                action = ACTION_ERASE_DATA if intent == "affirm" else ACTION_CANCEL_ERASURE
-                return action, [decision("erasure_answer", "data_rights", intent=intent)]
-        pattern_rule = self._pattern_rule(message.text if message else None, parse_data)
-        fired = self.fired_triggers(tracker, intent, parse_data, pattern_rule)
-        if fired:
-            trigger, because = min(fired, key=lambda f: f[0].rank)  # stable: first listed wins ties
-            return self._hand_off(trigger, because, intent)
-        backstop = pattern_rule if isinstance(pattern_rule, Backstop) else None
-        if backstop is None:
-            backstop = self.policies.backstop_for_intent(intent)
-        if backstop is None:
-            return None
-        return backstop.action, [
-            decision(backstop.intent, "backstop", intent=intent,
-                     because=["pattern"] if pattern_rule is backstop else ["intent"])
-        ]
 
     def _pattern_rule(self, text: Optional[Text], parse_data: Dict[Text, Any]) -> Optional[Any]:
         """The rule whose pattern matched, as the NLU backstop saw it on the unmasked text;

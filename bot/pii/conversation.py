@@ -7,6 +7,7 @@ import secrets
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 
+from bot.constants import CANDOR_METADATA_KEYS, CandorMeta
 from bot.pii.engine import Finding, Masked, Placeholders, engine
 from bot.storage import stores
 from bot.storage.keys import digest
@@ -23,7 +24,7 @@ STRUCTURAL_KEYS = frozenset(
 # Candor's own message metadata (`{"candor": {...}}`, written by the actions and the desk):
 # these are codes and ids, not content. agent_id is an operator-chosen staff id
 # (agents.yml), kept so that every human reply can be accounted for.
-CANDOR_METADATA_KEYS = frozenset("from kind agent_id ticket_id rule reason priority office_hours".split())
+
 # A key that is a plain identifier ("utter_action", "locale") is structure; any other key
 # of client metadata ("Jan Jansen", "jan@example.com") is masked like a value.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
@@ -196,9 +197,7 @@ class ConversationMasker:
         agent's reply (`candor.from: human`), which is analysed like a customer's."""
         if event.get("event") != "bot" or not isinstance(event.get("text"), str):
             return False
-        metadata = event.get("metadata") or {}
-        candor = metadata.get("candor") or (metadata.get("metadata") or {}).get("candor") or {}
-        return candor.get("from") != "human"
+        return not CandorMeta.read(event.get("metadata")).from_human
 
     @staticmethod
     def _keep_language_codes(event: Dict[str, Any], masked: Dict[str, Any]) -> Dict[str, Any]:

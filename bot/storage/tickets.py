@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from bot.constants import CandorMeta
 from bot.guardrails.handoff_rules import PRIORITY_RANK
 from bot.storage.db import FINISHED_STATUSES, TicketStatus, agent_replies, handoff_tickets
 from bot.storage.keys import digest
@@ -48,14 +49,14 @@ def transcript_from_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, A
     for event in events:
         kind = event.get("event")
         if kind in ("user", "bot") and event.get("text"):
-            candor = ((event.get("metadata") or {}).get("candor") or {}) if kind == "bot" else {}
+            candor = CandorMeta.read(event.get("metadata")) if kind == "bot" else CandorMeta()
             line = {
-                "from": "customer" if kind == "user" else candor.get("from") or "bot",
+                "from": "customer" if kind == "user" else candor.sender or "bot",
                 "text": event["text"],
                 "timestamp": event.get("timestamp"),
             }
-            if candor.get("agent_id"):
-                line["agent_id"] = candor["agent_id"]
+            if candor.agent_id:
+                line["agent_id"] = candor.agent_id
             lines.append(line)
     return lines[-TRANSCRIPT_TURNS:]
 

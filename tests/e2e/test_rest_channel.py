@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from bot.guardrails.loader import load_policies
-from bot.guardrails.policy import candor_metadata
+from bot.constants import CandorMeta
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import Instance, children_of, sender, stop, texts
 
@@ -32,7 +32,7 @@ def test_disclosure_version_is_recorded_in_the_tracker(candor) -> None:
     tracker = candor.tracker(customer)
     assert tracker["slots"]["disclosure_version"] == POLICIES.disclosure_version
     bots = [e for e in tracker["events"] if e["event"] == "bot"]
-    assert candor_metadata(bots[0]["metadata"])["disclosure_version"] == POLICIES.disclosure_version
+    assert CandorMeta.read(bots[0]["metadata"]).disclosure_version == POLICIES.disclosure_version
     assert bots[0]["text"] == POLICIES.disclosure_message()
 
 

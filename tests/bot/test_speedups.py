@@ -1,0 +1,43 @@
+"""The compiled action-response validator accepts and rejects exactly what Rasa's own does."""
+from __future__ import annotations
+
+import pytest
+from jsonschema import ValidationError, validate
+from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import RemoteAction as Reloaded  # the class the server uses
+
+from bot import speedups
+
+VALID = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "order_number", "value": "CND-123456", "timestamp": None}],
+     "responses": [{"text": "What's your order number?", "metadata": {"candor": {"kind": "x"}}}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "pause"},
+                {"event": "bot", "text": "hi", "data": {}, "metadata": {}}], "responses": []},
+]
+INVALID = [
+    {"events": "not a list", "responses": []},
+    {"events": [{"event": "slot", "value": 1}], "responses": []},  # a slot event needs its name
+    {"events": [{"no_event_key": True}], "responses": []},
+]
+
+
+@pytest.mark.parametrize("response", VALID)
+def test_what_rasa_accepts_is_accepted(response) -> None:
+    validate(response, RemoteAction.action_response_format_spec())  # Rasa's own check agrees
+    assert speedups._validate_action_result(None, response) is True
+
+
+@pytest.mark.parametrize("response", INVALID)
+def test_what_rasa_rejects_is_rejected_with_its_message(response) -> None:
+    with pytest.raises(ValidationError):
+        validate(response, RemoteAction.action_response_format_spec())
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        speedups._validate_action_result(None, response)
+
+
+def test_install_replaces_rasas_check_once(monkeypatch) -> None:
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    speedups.install()
+    speedups.install()
+    assert Reloaded._validate_action_result is speedups._validate_action_result
