@@ -46,6 +46,8 @@ async def answer_while_paused(agent: Any, message: UserMessage) -> List[str]:
     rule = policies().match_pattern(message.text)
     if rule is None:
         return []
+    if stores().tickets.unfinished_ticket(message.sender_id) is None:
+        return []  # a paused conversation always has a ticket: no need to load the tracker
     tracker = await agent.tracker_store.retrieve(message.sender_id)
     if tracker is None or not tracker.is_paused():
         return []

@@ -41,3 +41,19 @@ def test_install_replaces_rasas_check_once(monkeypatch) -> None:
     speedups.install()
     speedups.install()
     assert Reloaded._validate_action_result is speedups._validate_action_result
+
+
+def test_events_resolve_to_the_classes_rasa_finds() -> None:
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    speedups.install()
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
+    for name in names:
+        rasa_finds = next(c for c in rasa.shared.utils.common.all_subclasses(Event) if c.type_name == name)
+        assert Event.resolve_by_type(name) is rasa_finds
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+    slot = Event.from_parameters({"event": "slot", "name": "language", "value": "nl"})
+    assert (slot.key, slot.value) == ("language", "nl")
