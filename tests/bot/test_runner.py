@@ -31,6 +31,15 @@ def test_start_up_refuses_other_tracker_stores(tmp_path: Path, store: str, compl
     assert "tracker_store.type" in str(stopped.value)
 
 
+def test_start_up_refuses_an_event_broker_that_would_get_raw_events(tmp_path: Path) -> None:
+    shipped = (PROJECT_ROOT / "endpoints.yml").read_text()
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(shipped + "\nevent_broker:\n  type: pika\n  url: localhost\n  queues: [rasa]\n")
+    with pytest.raises(SystemExit, match="publish every event unmasked") as stopped:
+        verify_tracker_store(settings(), endpoints)
+    assert "event_broker" in str(stopped.value)
+
+
 def test_the_api_token_is_never_on_a_command_line_and_a_dash_token_stays_one_argument(tmp_path, monkeypatch) -> None:
     import argparse
 
