@@ -35,22 +35,26 @@ _SPOKEN: contextvars.ContextVar[Tuple[Tuple[str, ...], str]] = contextvars.Conte
     "candor_spoken", default=(("en",), "en"))
 
 
-class Priority(str, Enum):
+class Code(str, Enum):
+    """A fixed set of codes a policy file or table uses; as text, the code itself."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Priority(Code):
     """How soon a human must pick a ticket up; the order is the queue's."""
 
     urgent = "urgent"
     high = "high"
     normal = "normal"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def rank(self) -> int:
         return list(Priority).index(self)
 
 
-class Day(str, Enum):
+class Day(Code):
     mon = "mon"
     tue = "tue"
     wed = "wed"
@@ -58,9 +62,6 @@ class Day(str, Enum):
     fri = "fri"
     sat = "sat"
     sun = "sun"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def weekday(self) -> int:

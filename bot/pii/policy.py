@@ -2,17 +2,16 @@
 kind, what is never personal data (the allow list) and which words name a special category."""
 import functools
 import re
-from enum import Enum
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Literal, Optional, Tuple
 
 from pydantic import confloat, conint, constr, root_validator, validator
 
 from bot.config import settings
-from bot.guardrails.model import EntityName, NonEmpty, Pattern, PolicyModel, Say, read_policy_in
+from bot.guardrails.model import Code, EntityName, NonEmpty, Pattern, PolicyModel, Say, read_policy_in
 
 
-class Operator(str, Enum):
+class Operator(Code):
     """What happens to a found value: a placeholder (mask), a placeholder plus the value
     encrypted in the vault for consented purposes (vault), removed without trace (drop), or
     left as it is (keep)."""
@@ -22,8 +21,6 @@ class Operator(str, Enum):
     drop = "drop"
     keep = "keep"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 class EntityRule(PolicyModel):

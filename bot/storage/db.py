@@ -4,15 +4,15 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from enum import Enum
 from typing import Any, Optional
 
 import sqlalchemy as sa
 
 from bot.config import settings
+from bot.guardrails.model import Code
 
 
-class TicketStatus(str, Enum):
+class TicketStatus(Code):
     """Where a handoff ticket is: waiting, with an agent, or finished (back to the AI, closed)."""
 
     open = "open"
@@ -20,8 +20,6 @@ class TicketStatus(str, Enum):
     handed_back = "handed_back"
     closed = "closed"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 metadata = sa.MetaData()

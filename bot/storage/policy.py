@@ -1,24 +1,21 @@
 """`policies/consent.yml` and `policies/retention.yml` as typed models: the purposes personal
 data may be used for (each with its notice, version, legal basis and retention) and how long
 everything else is kept."""
-from enum import Enum
 from typing import Any, Dict, Tuple
 
 from pydantic import conint, root_validator, validator
 
-from bot.guardrails.model import EntityName, Identifier, NonEmpty, PolicyModel, Say, Texts
+from bot.guardrails.model import Code, EntityName, Identifier, NonEmpty, PolicyModel, Say, Texts
 
 # Purposes the code asks consent for by name.
 REQUIRED_PURPOSES = ("order_lookup_by_email", "delivery_address_change", "phone_callback", "improve_assistant")
 
 
-class LegalBasis(str, Enum):
+class LegalBasis(Code):
     consent = "consent"
     contract = "contract"
     legitimate_interest = "legitimate_interest"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 class Purpose(PolicyModel):
