@@ -280,9 +280,17 @@ class PiiEngine:
                     continue
                 rest = [(start, a), (b, end)]
                 if all(not re.search(r"\w", text[x:y]) or (x >= y) or self._ordinary(text, x, y, leftover=True)
-                       for x, y in rest if y > x):
+                       for x, y in rest if y > x) and not any(
+                           self._first_name_in(text, x, y) for x, y in rest if y > x):
                     return True
         return False
+
+    @staticmethod
+    def _first_name_in(text: str, start: int, end: int) -> bool:
+        """A capitalised first name beside a place name makes a person of it: "Isabel
+        Schagen", "Peter Laren" (Schagen and Laren are towns and surnames)."""
+        return any(token[0].isupper() and words.is_known_first_name(token.casefold())
+                   for token in re.findall(r"[^\W\d_][\w'\u2019-]*", text[start:end]))
 
     def _allowed(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int]]:
         return [(a, b) for a, b, _ in self._allowed_by_kind(text, extra)]

@@ -40,6 +40,9 @@ def assert_found(text: str, expected: Expected) -> None:
         ("mr smith", [("PERSON", "smith")]),
         ("NAME: PRIYA PATEL", [("PERSON", "PRIYA PATEL")]),
         ("i spoke with kathryn hardy yesterday", [("PERSON", "kathryn hardy")]),
+        # A surname that is also a town of the delivery area (found by the e2e leak test).
+        ("this is Isabel Schagen, there is an unauthorised payment", [("PERSON", "Isabel Schagen")]),
+        ("Peter Laren here", [("PERSON", "Peter Laren")]),
     ],
 )
 def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
