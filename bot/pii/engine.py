@@ -58,6 +58,9 @@ WORDY_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})
 # called Paul Smith is not a shirt.
 NAME_CUES = frozenset({"name cue"})
 PERSON_CUES = frozenset({"weak cue", "sign-off", "trailing cue"})
+# Allow-list entries whose words are also first names: after a person cue they are the name
+# ("this is Zara Jansen", "this is June Turner"), not a brand or a date.
+NAME_LIKE_TOKENS = frozenset({"brand", "date_words", "day_and_month"})
 WORD_SPAN = re.compile(r"[\w'’-]+")
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
@@ -385,7 +388,7 @@ class PiiEngine:
             # ("hello, I'm Zara Jansen").
             holes = [(a, b) for a, b, kind in allowed
                      if (entity in NER_TYPES or a <= result.start or b >= result.end)
-                     and not (kind == "brand" and pattern in PERSON_CUES)]
+                     and not (kind in NAME_LIKE_TOKENS and pattern in PERSON_CUES)]
         kept = []
         pieces = _subtract((result.start, result.end), holes)
         cut = pieces != [(result.start, result.end)]

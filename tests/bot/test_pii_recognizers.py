@@ -43,6 +43,8 @@ def assert_found(text: str, expected: Expected) -> None:
         # A surname that is also a town of the delivery area (found by the e2e leak test).
         ("this is Isabel Schagen, there is an unauthorised payment", [("PERSON", "Isabel Schagen")]),
         ("Peter Laren here", [("PERSON", "Peter Laren")]),
+        # A first name that is also a month (Faker en_GB: "June Turner"; Turner alone is a word).
+        ("hi, this is June Turner. the desk lamp I bought caught fire", [("PERSON", "June Turner")]),
     ],
 )
 def test_person_names_as_typed_in_chat(text: str, expected: Expected) -> None:
