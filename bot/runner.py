@@ -154,6 +154,10 @@ LOG_ALLOW = tuple(regex.compile(p) for p in (
     r"\bv\d+\.\d+\.\d+\b|(?<![\d.])\d+\.\d+\.\d+(?![.\d])",
     r"\bTask(?:-\d+)?\b|\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b",
     r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",  # names in code: labels_to_ignore, utter_greet
+    # Tracebacks: source files ("/work/bot/pii/engine.py", line 106) and qualified names in
+    # code (NerModelConfiguration.labels_to_ignore); a `.py` file was taken for a URL.
+    r"(?:/[\w.-]+)+\.py\b|\b[\w-]+\.py(?=\b\W*(?:,|:|\s*$))|(?<=\.py\S*,? )line \d+\b",
+    r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+(?:\.[a-z_]\w*)+\b",
 ))
 
 

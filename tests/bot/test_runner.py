@@ -72,6 +72,10 @@ def test_the_api_token_is_never_on_a_command_line_and_a_dash_token_stays_one_arg
         "2026-11-28 01:53:12 INFO     sanic.access  - 127.0.0.1:52144 POST /webhooks/rest/webhook 200 1234",
         "2026-11-28 03:34:46 WARNING  presidio-analyzer  - Entity CARDINAL is not mapped to a Presidio "
         "entity, but keeping anyway. Add to `labels_to_ignore` to remove.",
+        "2026-11-28 03:34:46 WARNING  presidio-analyzer  - Entity CARDINAL is not mapped to a Presidio "
+        "entity, but keeping anyway. Add to `NerModelConfiguration.labels_to_ignore` to remove.",
+        '  File "/work/main/bot/pii/engine.py", line 106, in mask_text',
+        '  File "/work/main/.venv/lib/python3.10/site-packages/spacy/language.py", line 1037, in __call__',
     ],
 )
 def test_the_log_masker_leaves_the_servers_own_words_alone(line: str) -> None:
