@@ -4,7 +4,7 @@ from typing import Any, Dict, Tuple
 
 from pydantic import conlist, root_validator, validator
 
-from bot.guardrails.model import ActionName, NonEmpty, Pattern, PolicyModel
+from bot.guardrails.model import ActionName, NonEmpty, Pattern, PolicyModel, named_entries
 
 # Guardrail intents the code relies on (the GuardrailPolicy answers them at any point).
 REQUIRED_BACKSTOPS = ("opt_out", "ask_is_bot")
@@ -32,13 +32,7 @@ class Backstops(PolicyModel):
 
     @root_validator(pre=True)
     def _named(cls, values: Dict[str, Any]) -> Dict[str, Any]:
-        # The intent is the key in the file; each spec writes its patterns per language.
-        intents = values.get("intents")
-        if isinstance(intents, dict):
-            values = {**values, "intents": {
-                name: {"intent": name, **spec} if isinstance(spec, dict) else spec
-                for name, spec in intents.items()}}
-        return values
+        return named_entries(values, "intents", "intent")  # the intent is the key in the file
 
     @validator("intents")
     def _required(cls, value: Dict[str, Backstop]) -> Dict[str, Backstop]:

@@ -22,7 +22,7 @@ from bot.guardrails.backstops import Backstop, Backstops
 from bot.guardrails.customer_texts import Disclosure, Messages, OptOut
 from bot.guardrails.errors import PolicyError, PolicyErrors
 from bot.guardrails.handoff_rules import HandoffPolicy, Trigger
-from bot.guardrails.model import PolicyModel, read_policy_in
+from bot.guardrails.model import PolicyModel, read_policy_in, spoken_in
 from bot.guardrails.texts import Localized
 from bot.pii.policy import EntityRule, PiiPolicy, load_pii_policy, pii_policy
 from bot.storage.policy import ConsentPolicy, Purpose, RetentionPolicy
@@ -151,15 +151,6 @@ def _reader(directory: Path, found: List[PolicyError]) -> Callable[[str, Type[M]
     return read
 
 
-def _languages(directory: Path) -> Any:
-    from bot.language import LanguageError, languages_in
-
-    try:
-        return languages_in(str(directory))
-    except LanguageError as exc:
-        raise PolicyError(directory / "languages.yml", "(file)", str(exc)) from exc
-
-
 def load_policies(directory: Optional[Path] = None) -> Policies:
     """Read and validate every policy file in `directory` (default: `policies/`); every
     problem in any of them is reported at once."""
@@ -255,7 +246,7 @@ def check_against_domain(loaded: Policies, domain_path: Path) -> None:
     for intent in sorted(intents - set(loaded.explanations.intents)):
         found.append(PolicyError(loaded.directory / "explanations.yml", f"intents.{intent}",
                                  "every intent in the domain needs a plain-language description"))
-    spoken = _languages(loaded.directory)
+    spoken = spoken_in(loaded.directory)
     for name, variations in (domain.get("responses") or {}).items():
         covered = set()
         for variation in variations or []:

@@ -219,12 +219,27 @@ def _named(path: Path, model: Type[PolicyModel], raw: Dict[str, Any], error: Dic
     return PolicyError(path, field, problem, rule=rule)
 
 
-def read_policy_in(directory: Path, name: str, model: Type[M]) -> M:
-    """`directory/name` read as `model`, in the languages of `directory/languages.yml`."""
+def spoken_in(directory: Path) -> Any:
+    """The languages of `directory/languages.yml`; a bad file is a PolicyError."""
     from bot.language import LanguageError, languages_in
 
     try:
-        spoken = languages_in(str(directory))
+        return languages_in(str(directory))
     except LanguageError as exc:
         raise PolicyError(directory / "languages.yml", "(file)", str(exc)) from exc
+
+
+def read_policy_in(directory: Path, name: str, model: Type[M]) -> M:
+    """`directory/name` read as `model`, in the languages of `directory/languages.yml`."""
+    spoken = spoken_in(directory)
     return read_policy(directory / name, model, spoken.supported, spoken.default)
+
+
+def named_entries(values: Dict[str, Any], section: str, key: str, **defaults: Any) -> Dict[str, Any]:
+    """For a pre-validator: each entry of the mapping `section` gets its own name (the key in
+    the file) as field `key`, and `defaults` where it gives none."""
+    entries = values.get(section)
+    if not isinstance(entries, dict):
+        return values
+    return {**values, section: {name: {key: name, **defaults, **spec} if isinstance(spec, dict) else spec
+                                for name, spec in entries.items()}}

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator, List, Literal, Optional, Tuple
 from pydantic import confloat, conint, constr, root_validator, validator
 
 from bot.config import settings
-from bot.guardrails.model import Code, EntityName, NonEmpty, Pattern, PolicyModel, Say, read_policy_in
+from bot.guardrails.model import Code, EntityName, NonEmpty, Pattern, PolicyModel, Say, named_entries, read_policy_in
 
 
 class Operator(Code):
@@ -84,13 +84,8 @@ class PiiPolicy(PolicyModel):
     @root_validator(pre=True)
     def _entity_defaults(cls, values: Dict[str, Any]) -> Dict[str, Any]:
         # The entity is the key in the file; its threshold defaults to the file's.
-        entities, default = values.get("entities"), values.get("default_threshold")
-        if isinstance(entities, dict):
-            values = {**values, "entities": {
-                name: {"entity": name, **({"threshold": default} if default is not None else {}), **spec}
-                if isinstance(spec, dict) else spec
-                for name, spec in entities.items()}}
-        return values
+        default = values.get("default_threshold")
+        return named_entries(values, "entities", "entity", **({"threshold": default} if default is not None else {}))
 
     @validator("context", "special_categories")
     def _known_entities(cls, value: Dict[str, Any], values: Dict[str, Any]) -> Dict[str, Any]:

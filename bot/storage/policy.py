@@ -5,7 +5,7 @@ from typing import Any, Dict, Tuple
 
 from pydantic import conint, root_validator, validator
 
-from bot.guardrails.model import Code, EntityName, Identifier, NonEmpty, PolicyModel, Say, Texts
+from bot.guardrails.model import Code, EntityName, Identifier, NonEmpty, PolicyModel, Say, Texts, named_entries
 
 # Purposes the code asks consent for by name.
 REQUIRED_PURPOSES = ("order_lookup_by_email", "delivery_address_change", "phone_callback", "improve_assistant")
@@ -63,11 +63,7 @@ class ConsentPolicy(PolicyModel):
 
     @root_validator(pre=True)
     def _named(cls, values: Dict[str, Any]) -> Dict[str, Any]:
-        purposes = values.get("purposes")
-        if isinstance(purposes, dict):
-            values = {**values, "purposes": {
-                name: {"name": name, **spec} if isinstance(spec, dict) else spec for name, spec in purposes.items()}}
-        return values
+        return named_entries(values, "purposes", "name")
 
     @validator("purposes")
     def _required(cls, value: Dict[str, Purpose]) -> Dict[str, Purpose]:

@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 import jwt
+
+from tests.e2e.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -61,12 +62,6 @@ SCRIPT: List[Tuple[str, Optional[str]]] = [
     ("are you a bot?", r"AI assistant"),
     ("thanks", r"."),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
