@@ -1,6 +1,7 @@
 """Settings from `CANDOR_*` environment variables, with defaults that run on a laptop."""
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from dataclasses import dataclass
@@ -103,8 +104,19 @@ class Settings:
         return path.read_text().strip(), path
 
 
+_SETTING_VARIABLES = ("CANDOR_DATA_DIR", "CANDOR_POLICIES_DIR", "CANDOR_PORT", "CANDOR_ACTIONS_PORT",
+                      "CANDOR_MAX_MESSAGE_CHARS", "CANDOR_MASK_TIME_LIMIT")
+
+
 def settings() -> Settings:
-    """Read the settings now (not at import), so tests and two instances can differ."""
+    """Read the settings now (not at import), so tests and two instances can differ: they
+    follow the `CANDOR_*` variables (and the working directory a relative data dir is in),
+    and are worked out once for each combination (the servers ask for them on every turn)."""
+    return _settings_for(tuple(os.environ.get(name) for name in _SETTING_VARIABLES), os.getcwd())
+
+
+@functools.lru_cache(maxsize=16)
+def _settings_for(_variables: tuple, _cwd: str) -> Settings:
     data_dir = Path(os.environ.get("CANDOR_DATA_DIR") or PROJECT_ROOT / "var")
     if not data_dir.is_absolute():
         data_dir = (Path.cwd() / data_dir).resolve()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
@@ -35,6 +35,7 @@ __all__ = ["PolicyError", "Policies", "Trigger", "Backstop", "Purpose", "PiiPoli
 # Triggers that code raises by id (the masking fail-safe, the address-change action, opt-out).
 REQUIRED_TRIGGERS = ("technical_problem", "address_change", "opted_out", "callback")
 PATTERN_TIMEOUT_SECONDS = 0.5
+MATCHES_KEPT = 1024
 M = TypeVar("M", bound=PolicyModel)
 
 
@@ -64,6 +65,9 @@ class Policies:
     explanations: Explanations
     messages: Messages
     pii: PiiPolicy
+    # Recent texts and the rule each matched: a message is checked by the channel, the NLU
+    # backstop and the policy, several times a turn, and the patterns are the costly part.
+    _matched: Dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def backstops(self) -> Tuple[Backstop, ...]:
@@ -100,7 +104,7 @@ class Policies:
                 self.directory / "handoff.yml", "triggers", "no trigger has this id", rule=trigger_id
             ) from None
 
-    @property
+    @functools.cached_property
     def pattern_rules(self) -> Tuple[Union[Trigger, Backstop], ...]:
         """Every rule with patterns, in the order they are checked (see backstops.yml)."""
         with_patterns = [t for t in self.handoff.triggers if t.compiled]
@@ -114,11 +118,13 @@ class Policies:
         """The first trigger or backstop whose pattern matches `text`, or None."""
         if not text:
             return None
-        normalised = normalise(text)
-        for rule in self.pattern_rules:
-            if any(_search(p, normalised) for p in rule.compiled):
-                return rule
-        return None
+        if text not in self._matched:
+            if len(self._matched) >= MATCHES_KEPT:
+                self._matched.pop(next(iter(self._matched)))  # the oldest
+            normalised = normalise(text)
+            self._matched[text] = next(
+                (rule for rule in self.pattern_rules if any(_search(p, normalised) for p in rule.compiled)), None)
+        return self._matched[text]
 
     def match_backstop(self, text: Optional[str]) -> Optional[Backstop]:
         """The backstop whose pattern matches first, unless a trigger's pattern matches before it."""

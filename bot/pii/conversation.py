@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from bot.constants import CANDOR_METADATA_KEYS, CandorMeta
 from bot.pii.engine import Finding, Masked, Placeholders, engine
 from bot.storage import stores
-from bot.storage.keys import digest
+from bot.storage.keys import digester
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ConversationMasker:
         self.failed = False
 
     def _load(self) -> Placeholders:
-        return Placeholders(self.stores.placeholders.known(self.sender_id), hasher=digest)
+        return Placeholders(self.stores.placeholders.known(self.sender_id), hasher=digester())
 
     def _persist(self, masked: Masked) -> None:
         """Store new placeholders (as keyed hashes) and vault the originals a purpose needs."""
@@ -77,6 +77,7 @@ class ConversationMasker:
         if not kinds:
             return masked
         text = masked.text
+        keyed = digester()
         words = [m.span() for m in re.finditer(r"[^\s,;:!?()\"]+", text)]
         replacements: List[Tuple[int, int, str, str]] = []
         for size in range(min(5, len(words)), 0, -1):
@@ -88,7 +89,7 @@ class ConversationMasker:
                 if not candidate or "<" in candidate or any(a < end and start < b for a, b, _, _ in replacements):
                     continue
                 for kind in kinds:
-                    key = (kind, digest(kind, Placeholders.fold(kind, candidate)))
+                    key = (kind, keyed(kind, Placeholders.fold(kind, candidate)))
                     if key in known:
                         replacements.append((start, end, kind, known[key]))
                         break

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import Callable
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
@@ -63,7 +64,17 @@ def _digest_key(master: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"candor-placeholders").derive(master)
 
 
+def digester() -> Callable[[str, str], str]:
+    """`digest` with the key looked up once, for code that hashes many values in a row (the
+    masker tries every few-word span of a bot text against the conversation's values)."""
+    key = _digest_key(master_key())
+
+    def keyed(entity_type: str, folded_value: str) -> str:
+        return hmac.new(key, f"{entity_type}\x00{folded_value}".encode(), hashlib.sha256).hexdigest()
+
+    return keyed
+
+
 def digest(entity_type: str, folded_value: str) -> str:
     """A keyed hash of a value: lets a conversation reuse a placeholder without storing the value."""
-    key = _digest_key(master_key())
-    return hmac.new(key, f"{entity_type}\x00{folded_value}".encode(), hashlib.sha256).hexdigest()
+    return digester()(entity_type, folded_value)

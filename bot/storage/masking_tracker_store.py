@@ -11,12 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any, Iterator, Optional, Text
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
-from bot.storage.db import erase_for_real, forget_erased
+from bot.storage.db import create_engine, erase_for_real, forget_erased
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
 
@@ -31,7 +33,11 @@ class MaskingTrackerStore(SQLTrackerStore):
         if dialect == "sqlite" and not host:
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the data dir may be new
         super().__init__(*args, dialect=dialect, db=db, host=host, **kwargs)
-        erase_for_real(self.engine)  # SQLite file connections are not pooled: all get it
+        if self.engine.dialect.name == "sqlite":
+            # Rasa's engine opens the file for every use; this one keeps connections open.
+            self.engine = create_engine(self.engine.url, future=False)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        erase_for_real(self.engine)  # every new connection gets the settings
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         receipt = tracker.get_slot("erasure_receipt")

@@ -307,3 +307,17 @@ def test_priorities_days_and_legal_bases_are_enums(policy_dir: Path) -> None:
     with pytest.raises(PolicyError) as raised:
         load_policies(policy_dir)
     assert (raised.value.rule, raised.value.field) == ("phone_callback", "legal_basis")
+
+
+def test_pattern_matches_are_remembered_within_a_bound(monkeypatch) -> None:
+    import bot.guardrails.loader as loader
+
+    loaded = load_policies(PROJECT_ROOT / "policies")
+    first = loaded.match_pattern("I want to talk to a human")
+    assert first is not None and loaded.match_pattern("I want to talk to a human") is first
+    assert loaded.match_pattern("what are your opening hours?") is None
+    monkeypatch.setattr(loader, "MATCHES_KEPT", 3)
+    for n in range(10):
+        loaded.match_pattern(f"order {n}")
+    assert len(loaded._matched) == 3
+    assert loaded.match_pattern("I want to talk to a human") is first  # found again after eviction

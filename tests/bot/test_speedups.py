@@ -57,3 +57,42 @@ def test_events_resolve_to_the_classes_rasa_finds() -> None:
         Event.resolve_by_type("no_such_event")
     slot = Event.from_parameters({"event": "slot", "name": "language", "value": "nl"})
     assert (slot.key, slot.value) == ("language", "nl")
+
+
+async def test_action_calls_reuse_one_connection_and_keep_rasas_behaviour() -> None:
+    """Rasa's EndpointConfig.request over the kept session: same URL, token parameter, JSON
+    body and reply, errors as ClientResponseError; two calls share one TCP connection."""
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from tests.e2e.conftest import free_port
+
+    seen = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen.append((request.transport.get_extra_info("peername")[1], request.query.get("token"),
+                     request.headers.get("Content-Type"), await request.json()))
+        if request.query.get("fail"):
+            return web.Response(status=500, text="broken")
+        return web.json_response({"events": [], "responses": [{"text": "ok"}]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    speedups.install()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="s3cret")
+    try:
+        body = {"next_action": "action_x", "tracker": {"events": [{"text": "héllo / wörld"}]}}
+        assert await endpoint.request(json=body) == {"events": [], "responses": [{"text": "ok"}]}
+        assert await endpoint.request(json=body) == {"events": [], "responses": [{"text": "ok"}]}
+        with pytest.raises(ClientResponseError) as failed:
+            await endpoint.request(json=body, params={"fail": "1"})
+        assert failed.value.status == 500
+    finally:
+        await speedups.close_sessions()
+        await runner.cleanup()
+    assert [s[1:] for s in seen] == [("s3cret", "application/json", body)] * 3
+    assert seen[0][0] == seen[1][0]  # the second call came over the first call's connection
