@@ -54,8 +54,10 @@ def _rasa_run(rasa_args) -> int:
     from rasa.__main__ import main as rasa_main
 
     from bot import speedups
+    from bot.pii import analysis_process
 
     speedups.install()
+    analysis_process.start()  # the personal-data analysis workers load while Rasa loads the model
     token = settings().api_token()[0]
     sys.argv = ["rasa", "run", *rasa_args, f"--auth-token={token}"]  # one argument: it may start with "-"
     rasa_main()

@@ -4,7 +4,8 @@
 1. The cap: a message longer than `CANDOR_MAX_MESSAGE_CHARS` (default 4,000 characters) is
    answered politely and goes no further (not to the masker, the classifier or the tracker
    store), and client metadata is bounded the same way.
-2. The personal-data analysis runs off the event loop, in a small thread pool, within
+2. The personal-data analysis runs off the event loop, in its own process
+   (bot/pii/analysis_process.py), within
    `CANDOR_MASK_TIME_LIMIT` seconds (default 10). Its findings are kept for the NLU step
    and the tracker store, which then do not analyse the text again. When the analysis fails
    or runs out of time, it fails closed: the text is replaced by the "withheld" marker
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import UserMessage
@@ -26,14 +26,13 @@ from bot.guardrails.loader import policies
 from bot.guardrails.texts import text_in
 from bot.language import detect, hinted, languages
 from bot.pii.conversation import WITHHELD
+from bot.pii import analysis_process
 from bot.pii.engine import engine
 
 logger = logging.getLogger(__name__)
 
 MAX_METADATA_DEPTH = 5
 MAX_METADATA_ITEMS = 100
-# Two analyses at a time: spaCy and the patterns are CPU-bound; more threads only queue.
-_ANALYSIS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
 
 
 def too_long(text: Any) -> bool:
@@ -70,10 +69,8 @@ async def screened(text: str) -> str:
     else the withheld marker."""
     if not text or not text.strip():
         return text
-    loop = asyncio.get_running_loop()
     try:
-        await asyncio.wait_for(loop.run_in_executor(_ANALYSIS, engine().analyze, text),
-                               settings().mask_time_limit)
+        await asyncio.wait_for(analysis_process.analyze(text), settings().mask_time_limit)
         return text
     except asyncio.TimeoutError:
         logger.error("Personal-data analysis took longer than %ss; the message is withheld.",

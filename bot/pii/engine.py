@@ -339,12 +339,18 @@ class PiiEngine:
                     self._recent.move_to_end(text)
                     return list(self._recent[text])
             found = self._analyze(text, [], ())
-            with self._recent_lock:
-                self._recent[text] = found
-                while len(self._recent) > RECENT_ANALYSES:
-                    self._recent.popitem(last=False)
+            self.remember(text, found)
             return list(found)
         return self._analyze(text, dropped if dropped is not None else [], allow)
+
+    def remember(self, text: str, found: List[Finding]) -> None:
+        """Keep the findings of `text`, made by this engine's policy in another process (the
+        channel's analysis process), as if this engine had made them."""
+        with self._recent_lock:
+            self._recent[text] = list(found)
+            self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_ANALYSES:
+                self._recent.popitem(last=False)
 
     def _analyze(self, text: str, dropped: List[Tuple[int, int]], allow: Sequence[Any]) -> List[Finding]:
         language = self.policy.language

@@ -49,7 +49,9 @@ async def test_hostile_input_is_analysed_off_the_loop_while_another_conversation
     from bot.pii.conversation import WITHHELD
     from bot.pii.engine import engine
 
-    engine().analyze("warm up")
+    from bot.pii import analysis_process
+
+    assert analysis_process.wait_until_ready()  # both workers, as some time after server start
     gaps: List[float] = []
     done: List[str] = []
 
@@ -82,7 +84,7 @@ async def test_hostile_input_is_analysed_off_the_loop_while_another_conversation
 
 
 async def test_the_time_limit_fails_closed_and_the_nlu_step_flags_it(monkeypatch) -> None:
-    import threading
+    import asyncio
 
     from rasa.shared.nlu.training_data.message import Message
 
@@ -90,17 +92,14 @@ async def test_the_time_limit_fails_closed_and_the_nlu_step_flags_it(monkeypatch
     from bot.pii.conversation import WITHHELD
     from bot.pii.nlu_masker import FAILED_KEY, PiiMasker
 
-    release = threading.Event()
+    release = asyncio.Event()
 
-    def stuck(text: str) -> list:
-        release.wait(5)
+    async def stuck(text: str) -> list:
+        await asyncio.wait_for(release.wait(), 5)
         return []
 
-    class Stuck:
-        analyze = staticmethod(stuck)
-
     monkeypatch.setenv("CANDOR_MASK_TIME_LIMIT", "1")
-    monkeypatch.setattr(limits, "engine", lambda: Stuck())
+    monkeypatch.setattr(limits.analysis_process, "analyze", stuck)
     try:
         assert await limits.screened("my name is Pietje Puk") == WITHHELD
     finally:
@@ -118,3 +117,30 @@ def test_metadata_is_bounded_like_a_message(monkeypatch) -> None:
     assert "more than 100 characters" in metadata_problem({"page": "x" * 101})
     assert "more than 100 characters" in metadata_problem({"a": ["y" * 60, {"b": "z" * 60}]})
     assert metadata_problem(["not", "an", "object"]) == "'metadata' must be a JSON object"
+
+
+async def test_the_analysis_runs_in_its_own_process_and_a_dead_one_is_replaced() -> None:
+    """The worker's findings are the engine's own and are kept for the NLU step; when the
+    worker dies, the message is still analysed (in the server) and a new worker follows."""
+    import os
+    import signal
+
+    from bot.pii import analysis_process
+    from bot.pii.engine import engine
+
+    text = "hello, this is Jan de Vries, jan.devries@example.org"
+    here = [(f.entity_type, f.start, f.end) for f in engine()._analyze(text, [], ())]
+    found = await analysis_process.analyze(text)
+    assert [(f.entity_type, f.start, f.end) for f in found] == here and len(here) == 2
+    pool = analysis_process._process_pool()
+    workers = list(pool._processes)
+    assert workers and os.getpid() not in workers
+    assert text in engine()._recent  # remembered: the NLU step does not analyse again
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    again = "my name is Pietje Puk"
+    assert [f.entity_type for f in await analysis_process.analyze(again)] == ["PERSON"]
+    assert analysis_process._process_pool() is not pool
+    third = await analysis_process.analyze("call me on +31 6 12345678")
+    assert [f.entity_type for f in third] == ["PHONE_NUMBER"]
+    assert set(analysis_process._process_pool()._processes).isdisjoint(workers)

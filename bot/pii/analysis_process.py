@@ -1,0 +1,114 @@
+"""The personal-data analysis of customer messages, in a process of its own.
+
+spaCy and Presidio are CPU-bound Python: run in a thread of the Rasa server, they hold the
+interpreter lock that the server's event loop (NLU, policies, tracker store) needs, and they
+leave the machine's other cores idle. Profiled under load (py-spy, `make bench`), the thread
+took about a tenth of the server's time. Here two worker processes (started with `spawn`, so
+they inherit no TensorFlow state) build the same engine from the same `policies/pii.yml`
+and returns the findings; the server keeps them (`PiiEngine.remember`), so the NLU step and
+the tracker store mask from them without analysing again.
+
+If the worker dies, its pool is replaced and the message is analysed in a thread of the
+server instead, as before: nothing goes unanalysed. The worker ignores Ctrl-C; the server
+shuts it down when it exits. Set `CANDOR_ANALYSIS_PROCESS=off` to analyse in threads only
+(two processes less; see the README for their memory).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from typing import List, Optional
+
+from bot.pii.engine import Finding, engine
+
+logger = logging.getLogger(__name__)
+
+# Two analyses at a time in threads: spaCy and the patterns are CPU-bound; more only queue.
+_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
+# Two worker processes: a message that runs into the patterns' time limits does not hold up
+# the next customer's.
+WORKERS = 2
+_pool: Optional[ProcessPoolExecutor] = None
+_pool_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get("CANDOR_ANALYSIS_PROCESS", "on").strip().lower() != "off"
+
+
+def _start_worker() -> None:
+    """In the worker: leave Ctrl-C to the server, and load spaCy and Presidio now."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine().analyze("warming up")
+
+
+def _analyze(text: str) -> List[Finding]:
+    """In the worker: the findings of `text`."""
+    return engine().analyze(text)
+
+
+def _process_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_worker)
+        return _pool
+
+
+def start() -> List[Future]:
+    """Start the workers now (server start-up), so the first message does not wait for them;
+    the futures finish once they are ready."""
+    if not enabled():
+        return []
+    pool = _process_pool()
+    return [pool.submit(_analyze, "") for _ in range(WORKERS)]
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def wait_until_ready(timeout: float = 120.0) -> bool:
+    """Whether every worker is up with its engine loaded (for tests and health checks):
+    `WORKERS` short jobs at once must land on as many different processes."""
+    deadline = time.monotonic() + timeout
+    wait(start())
+    while time.monotonic() < deadline:
+        pool = _process_pool()
+        if len({job.result() for job in [pool.submit(_pid_after, 0.3) for _ in range(WORKERS)]}) == WORKERS:
+            return True
+    return False
+
+
+def _replace_broken(broken: Executor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False)
+
+
+async def analyze(text: str) -> List[Finding]:
+    """The findings of `text`, worked out off the event loop, and kept by this process's engine."""
+    loop = asyncio.get_running_loop()
+    if enabled():
+        pool = _process_pool()
+        try:
+            found = await loop.run_in_executor(pool, _analyze, text)
+        except BrokenProcessPool:
+            logger.error("The personal-data analysis process stopped; a new one is started and this "
+                         "message is analysed in the server.")
+            _replace_broken(pool)
+        else:
+            engine().remember(text, found)
+            return found
+    return await loop.run_in_executor(_THREADS, engine().analyze, text)
