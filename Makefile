@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-                   $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py
+                   $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py
 
 .PHONY: help setup run shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench bench-pii bench-languages lock clean
 

@@ -1,5 +1,6 @@
-"""The language of the conversation: which languages Candor speaks, which one a message is in,
-and the NLU component that records it (slot `language`, filled from the entity it adds).
+"""The language of the conversation: which languages Candor speaks and which one a message is in
+(the NLU component that records it is bot/nlu_language.py; this module needs no Rasa, so the
+personal-data analysis process does not load it).
 
 `policies/languages.yml` lists the supported languages (ISO 639-1 codes) and the default; a
 third language is a data change: add its code there, its texts in `policies/` and
@@ -18,13 +19,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import regex
 import yaml
 from pydantic import BaseModel, Field, ValidationError, root_validator, validator
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.constants import SLOT_LANGUAGE
 from bot.config import settings
-from bot.nlu_component import StatelessComponent
 
 SLOT = SLOT_LANGUAGE
 ENTITY = "language"
@@ -127,28 +124,6 @@ def hinted(metadata: Any) -> Optional[str]:
             if code in languages().supported:
                 return code
     return None
-
-
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(StatelessComponent):
-    """Adds the entity `language` when a message's language is clear (from its text, else from
-    the client's hint); the slot `language` is filled from it and keeps its value otherwise."""
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            # The masked text: a street, a town or a name says nothing about the customer's
-            # language ("Kerkstraat 12, Amsterdam" from an English speaker).
-            text = message.get(TEXT) or ""
-            if text.startswith("/"):
-                continue  # a button payload says nothing about the language
-            language = detect(text) or hinted(message.get(METADATA))
-            if language is None:
-                continue
-            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
-            entities.append({"entity": ENTITY, "value": language, "start": 0, "end": 0,
-                             "extractor": EXTRACTOR})
-            message.set(ENTITIES, entities, add_to_output=True)
-        return messages
 
 
 def language_of(tracker: Any) -> str:

@@ -12,7 +12,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.guardrails.errors import PolicyError
 from bot.guardrails.loader import check_against_domain, load_policies
 from bot.guardrails.texts import Localized
-from bot.language import LanguageDetector, detect, hinted, load_languages
+from bot.language import detect, hinted, load_languages
+from bot.nlu_language import LanguageDetector
 from tests.conftest import PROJECT_ROOT
 
 
