@@ -58,6 +58,8 @@ def _rasa_run(rasa_args) -> int:
 
     speedups.install()
     analysis_process.start()  # the personal-data analysis workers load while Rasa loads the model
+    if "--model" in rasa_args[:-1]:
+        analysis_process.start_nlu(rasa_args[rasa_args.index("--model") + 1])
     token = settings().api_token()[0]
     sys.argv = ["rasa", "run", *rasa_args, f"--auth-token={token}"]  # one argument: it may start with "-"
     rasa_main()

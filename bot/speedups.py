@@ -19,10 +19,16 @@ the same checks and the same error for a bad response, without re-checking the s
    (connections are reused; the action server keeps idle ones 75 s, the client 15 s) and
    encodes with `ujson` (a Rasa dependency). Headers, parameters, time-out, errors and the
    parsed reply are Rasa's.
+
+4. A message the NLU worker already parsed at the door (bot/pii/analysis_process.py) is not
+   parsed again by the server's NLU graph: `MessageProcessor._parse_message_with_graph`
+   returns the worker's parse when it came from the model this server serves (same model
+   id); otherwise Rasa's own runs.
 """
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 import ssl
@@ -139,8 +145,19 @@ async def _request(self: Any, method: Text = "post", subpath: Optional[Text] = N
             return None
 
 
+_RASA_PARSE: Any = None
+
+
+def _parse_message_with_graph(self: Any, message: Any, tracker: Any, only_output_properties: bool = True) -> Any:
+    """`MessageProcessor._parse_message_with_graph`, or the NLU worker's parse of the same model."""
+    done = getattr(message, "candor_parse", None)
+    if done is not None and only_output_properties and done[0] == self.model_metadata.model_id:
+        return copy.deepcopy(done[1])
+    return _RASA_PARSE(self, message, tracker, only_output_properties)
+
+
 def install() -> None:
-    """The three fixes (idempotent)."""
+    """The four fixes (idempotent)."""
     global _RASA_RESOLVE_BY_TYPE
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
@@ -153,5 +170,11 @@ def install() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     EndpointConfig.request = _request  # type: ignore[assignment]
+    global _RASA_PARSE
+    from rasa.core.processor import MessageProcessor
+
+    if _RASA_PARSE is None:
+        _RASA_PARSE = MessageProcessor._parse_message_with_graph
+        MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore[assignment]
     logger.debug("Rasa speed-ups installed: compiled action-response schema, event class table, "
                  "kept action-server sessions.")

@@ -10,6 +10,8 @@
    and the tracker store, which then do not analyse the text again. When the analysis fails
    or runs out of time, it fails closed: the text is replaced by the "withheld" marker
    (nothing raw goes further) and the NLU step flags it, so a human takes over.
+3. The message is parsed (NLU) by a worker process with the server's own model, when there
+   is one; the server uses that parse instead of running its NLU graph (bot/speedups.py).
 Every pattern also has its own time limit (bot/pii/recognizers/base.py), so a thread that
 ran out of time stops soon after.
 """
@@ -80,6 +82,17 @@ async def screened(text: str) -> str:
     return WITHHELD
 
 
+async def understood(message: UserMessage) -> Any:
+    """The NLU worker's parse of `message` (bot/pii/analysis_process.py), or None: the Rasa
+    server then parses it itself, as it would without the worker."""
+    try:
+        return await asyncio.wait_for(analysis_process.understand(message), settings().mask_time_limit)
+    except asyncio.TimeoutError:
+        logger.warning("The NLU process took longer than %ss; the server parses the message.",
+                       settings().mask_time_limit)
+        return None
+
+
 def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
     """`on_new_message` that answers an over-long message itself, analyses the rest off the
     event loop and passes it on (withheld when the analysis failed)."""
@@ -100,6 +113,7 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
                 if language:
                     message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
                                         "language": language}
+                message.candor_parse = await understood(message)  # type: ignore[attr-defined]
         return await on_new_message(message)
 
     return handle

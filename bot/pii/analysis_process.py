@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot.pii.engine import Finding, engine
 
@@ -112,3 +112,80 @@ async def analyze(text: str) -> List[Finding]:
             engine().remember(text, found)
             return found
     return await loop.run_in_executor(_THREADS, engine().analyze, text)
+
+
+# --- Understanding (NLU) in a process of its own ------------------------------------------
+# The NLU part of the model (the masker, language, DIET, backstops) took about a fifth of the
+# Rasa server's time under load. One more worker loads the same model file as the server and
+# parses each message at the door; the server uses that parse (bot/speedups.py) when it comes
+# from the very model it serves, and parses itself otherwise (no worker, a different model, a
+# time-out, a dead worker). `CANDOR_NLU_PROCESS=off` turns it off.
+_nlu_pool: Optional[ProcessPoolExecutor] = None
+_nlu_model: Optional[str] = None
+_agent: Any = None
+
+
+def nlu_enabled() -> bool:
+    return _nlu_model is not None and os.environ.get("CANDOR_NLU_PROCESS", "on").strip().lower() != "off"
+
+
+def _start_nlu_worker(model: str) -> None:
+    """In the NLU worker: leave Ctrl-C to the server, and load the model."""
+    global _agent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from rasa.core.agent import Agent
+
+    _agent = Agent.load(model)
+
+
+def _parse(text: str, sender_id: Optional[str], metadata: Any, message_id: Optional[str],
+           input_channel: Optional[str]) -> Tuple[str, Dict[str, Any]]:
+    """In the NLU worker: the model's id and its parse of the message, as the server's
+    NLU graph makes it."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = _agent.processor
+    message = UserMessage(text, None, sender_id, metadata=metadata, message_id=message_id,
+                          input_channel=input_channel)
+    parsed = processor._parse_message_with_graph(message, DialogueStateTracker.from_events(sender_id or "", []))
+    return processor.model_metadata.model_id, parsed
+
+
+def _nlu_process_pool() -> ProcessPoolExecutor:
+    global _nlu_pool
+    with _pool_lock:
+        if _nlu_pool is None:
+            _nlu_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_nlu_worker, initargs=(_nlu_model,))
+        return _nlu_pool
+
+
+def start_nlu(model: Optional[str]) -> Optional[Future]:
+    """Start the NLU worker with the server's model file (server start-up)."""
+    global _nlu_model
+    _nlu_model = model
+    if not nlu_enabled():
+        return None
+    return _nlu_process_pool().submit(os.getpid)
+
+
+async def understand(message: Any) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """The NLU worker's (model id, parse) of a UserMessage, or None when there is none to be had."""
+    if not nlu_enabled():
+        return None
+    pool = _nlu_process_pool()
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(pool, _parse, message.text, message.sender_id, message.metadata,
+                                          message.message_id, message.input_channel)
+    except BrokenProcessPool:
+        logger.error("The NLU process stopped; a new one is started and the server parses meanwhile.")
+        global _nlu_pool
+        with _pool_lock:
+            if _nlu_pool is pool:
+                _nlu_pool = None
+        pool.shutdown(wait=False)
+    except Exception as exc:  # noqa: BLE001 - the server parses the message itself
+        logger.error("The NLU process could not parse a message (%s); the server does.", type(exc).__name__)
+    return None

@@ -220,8 +220,10 @@ async def conversation(session: aiohttp.ClientSession, server: Server, level: Le
 
 async def run_level(server: Server, conversations: int, turns: int) -> Level:
     level = Level(conversations, turns)
-    canaries = {f"bench-{uuid.uuid4().hex[:10]}": f"CND-{random.randint(900000, 999999)}"
-                for _ in range(conversations)}
+    # Distinct numbers: two conversations drawing the same one would count as cross-talk (at
+    # 200 conversations, random draws from 100,000 numbers collide in about one run in five).
+    canaries = {f"bench-{uuid.uuid4().hex[:10]}": f"CND-{number}"
+                for number in random.sample(range(900000, 1000000), conversations)}
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
