@@ -139,11 +139,15 @@ def _start_nlu_worker(model: str) -> None:
 
 
 def _parse(text: str, sender_id: Optional[str], metadata: Any, message_id: Optional[str],
-           input_channel: Optional[str]) -> Tuple[str, Dict[str, Any]]:
+           input_channel: Optional[str], findings: Optional[List[Finding]] = None) -> Tuple[str, Dict[str, Any]]:
     """In the NLU worker: the model's id and its parse of the message, as the server's
-    NLU graph makes it."""
+    NLU graph makes it. `findings`: the door's analysis of `text`, which the masker then
+    uses instead of analysing again."""
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.trackers import DialogueStateTracker
+
+    if findings is not None:
+        engine().remember(text, findings)
 
     processor = _agent.processor
     message = UserMessage(text, None, sender_id, metadata=metadata, message_id=message_id,
@@ -178,7 +182,8 @@ async def understand(message: Any) -> Optional[Tuple[str, Dict[str, Any]]]:
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(pool, _parse, message.text, message.sender_id, message.metadata,
-                                          message.message_id, message.input_channel)
+                                          message.message_id, message.input_channel,
+                                          engine().recalled(message.text))
     except BrokenProcessPool:
         logger.error("The NLU process stopped; a new one is started and the server parses meanwhile.")
         global _nlu_pool

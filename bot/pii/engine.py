@@ -352,6 +352,12 @@ class PiiEngine:
             while len(self._recent) > RECENT_ANALYSES:
                 self._recent.popitem(last=False)
 
+    def recalled(self, text: str) -> Optional[List[Finding]]:
+        """The kept findings of `text`, or None if it was not analysed lately."""
+        with self._recent_lock:
+            found = self._recent.get(text)
+        return list(found) if found is not None else None
+
     def _analyze(self, text: str, dropped: List[Tuple[int, int]], allow: Sequence[Any]) -> List[Finding]:
         language = self.policy.language
         # Some clients send line breaks as a backslash and an "n" ("Name:\\nAddress:"):
