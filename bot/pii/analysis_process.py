@@ -1,16 +1,17 @@
-"""The personal-data analysis of customer messages, in a process of its own.
+"""The work done on a customer message at the door, in worker processes of the Rasa server:
+its personal-data analysis (two workers) and its parse by the NLU model (one worker, below).
 
 spaCy and Presidio are CPU-bound Python: run in a thread of the Rasa server, they hold the
 interpreter lock that the server's event loop (NLU, policies, tracker store) needs, and they
 leave the machine's other cores idle. Profiled under load (py-spy, `make bench`), the thread
 took about a tenth of the server's time. Here two worker processes (started with `spawn`, so
 they inherit no TensorFlow state) build the same engine from the same `policies/pii.yml`
-and returns the findings; the server keeps them (`PiiEngine.remember`), so the NLU step and
+and return the findings; the server keeps them (`PiiEngine.remember`), so the NLU step and
 the tracker store mask from them without analysing again.
 
-If the worker dies, its pool is replaced and the message is analysed in a thread of the
-server instead, as before: nothing goes unanalysed. The worker ignores Ctrl-C; the server
-shuts it down when it exits. Set `CANDOR_ANALYSIS_PROCESS=off` to analyse in threads only
+If a worker dies, its pool is replaced and the message is analysed in a thread of the
+server instead, as before: nothing goes unanalysed. Workers ignore Ctrl-C; the server
+shuts them down when it exits. Set `CANDOR_ANALYSIS_PROCESS=off` to analyse in threads only
 (two processes less; see the README for their memory).
 """
 from __future__ import annotations
