@@ -22,97 +22,90 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.pii.engine import Finding, engine
 
 logger = logging.getLogger(__name__)
 
-# Two analyses at a time in threads: spaCy and the patterns are CPU-bound; more only queue.
-_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
-# Two worker processes: a message that runs into the patterns' time limits does not hold up
-# the next customer's.
-WORKERS = 2
-_pool: Optional[ProcessPoolExecutor] = None
-_pool_lock = threading.Lock()
 
+class Workers:
+    """A pool of worker processes (spawned: they inherit no TensorFlow state of the server),
+    made on first use, switched off by an environment variable, and replaced when one dies."""
 
-def enabled() -> bool:
-    return os.environ.get("CANDOR_ANALYSIS_PROCESS", "on").strip().lower() != "off"
+    def __init__(self, count: int, switch: str, initializer: Callable[..., None], *initargs: Any) -> None:
+        self.count, self.switch = count, switch
+        self.initializer, self.initargs = initializer, initargs
+        self._pool: Optional[ProcessPoolExecutor] = None
+        self._lock = threading.Lock()
+
+    def enabled(self) -> bool:
+        return os.environ.get(self.switch, "on").strip().lower() != "off"
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=self.initializer, initargs=self.initargs)
+            return self._pool
+
+    def start(self) -> List[Future]:
+        """One job per worker, so each is started now; the futures finish once they ran."""
+        if not self.enabled():
+            return []
+        pool = self.pool()
+        return [pool.submit(os.getpid) for _ in range(self.count)]
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in a worker; a dead worker's pool is replaced, and
+        BrokenProcessPool raised for the caller to do the work another way."""
+        pool = self.pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False)
+            raise
 
 
 def _start_worker() -> None:
-    """In the worker: leave Ctrl-C to the server, and load spaCy and Presidio now."""
+    """In an analysis worker: leave Ctrl-C to the server, and load spaCy and Presidio now."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine().analyze("warming up")
 
 
 def _analyze(text: str) -> List[Finding]:
-    """In the worker: the findings of `text`."""
+    """In an analysis worker: the findings of `text`."""
     return engine().analyze(text)
 
 
-def _process_pool() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker)
-        return _pool
+# Two analysis workers: a message that runs into the patterns' time limits does not hold up
+# the next customer's. Without them, two analyses at a time in threads of the server.
+ANALYSIS = Workers(2, "CANDOR_ANALYSIS_PROCESS", _start_worker)
+_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
 
 
 def start() -> List[Future]:
-    """Start the workers now (server start-up), so the first message does not wait for them;
-    the futures finish once they are ready."""
-    if not enabled():
-        return []
-    pool = _process_pool()
-    return [pool.submit(_analyze, "") for _ in range(WORKERS)]
-
-
-def _pid_after(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def wait_until_ready(timeout: float = 120.0) -> bool:
-    """Whether every worker is up with its engine loaded (for tests and health checks):
-    `WORKERS` short jobs at once must land on as many different processes."""
-    deadline = time.monotonic() + timeout
-    wait(start())
-    while time.monotonic() < deadline:
-        pool = _process_pool()
-        if len({job.result() for job in [pool.submit(_pid_after, 0.3) for _ in range(WORKERS)]}) == WORKERS:
-            return True
-    return False
-
-
-def _replace_broken(broken: Executor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False)
+    """Start the analysis workers now (server start-up), so the first message does not wait."""
+    return ANALYSIS.start()
 
 
 async def analyze(text: str) -> List[Finding]:
     """The findings of `text`, worked out off the event loop, and kept by this process's engine."""
-    loop = asyncio.get_running_loop()
-    if enabled():
-        pool = _process_pool()
+    if ANALYSIS.enabled():
         try:
-            found = await loop.run_in_executor(pool, _analyze, text)
+            found = await ANALYSIS.run(_analyze, text)
         except BrokenProcessPool:
             logger.error("The personal-data analysis process stopped; a new one is started and this "
                          "message is analysed in the server.")
-            _replace_broken(pool)
         else:
             engine().remember(text, found)
             return found
-    return await loop.run_in_executor(_THREADS, engine().analyze, text)
+    return await asyncio.get_running_loop().run_in_executor(_THREADS, engine().analyze, text)
 
 
 # --- Understanding (NLU) in a process of its own ------------------------------------------
@@ -121,13 +114,8 @@ async def analyze(text: str) -> List[Finding]:
 # parses each message at the door; the server uses that parse (bot/speedups.py) when it comes
 # from the very model it serves, and parses itself otherwise (no worker, a different model, a
 # time-out, a dead worker). `CANDOR_NLU_PROCESS=off` turns it off.
-_nlu_pool: Optional[ProcessPoolExecutor] = None
-_nlu_model: Optional[str] = None
+_nlu: Optional[Workers] = None
 _agent: Any = None
-
-
-def nlu_enabled() -> bool:
-    return _nlu_model is not None and os.environ.get("CANDOR_NLU_PROCESS", "on").strip().lower() != "off"
 
 
 def _start_nlu_worker(model: str) -> None:
@@ -157,41 +145,23 @@ def _parse(text: str, sender_id: Optional[str], metadata: Any, message_id: Optio
     return processor.model_metadata.model_id, parsed
 
 
-def _nlu_process_pool() -> ProcessPoolExecutor:
-    global _nlu_pool
-    with _pool_lock:
-        if _nlu_pool is None:
-            _nlu_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_start_nlu_worker, initargs=(_nlu_model,))
-        return _nlu_pool
-
-
 def start_nlu(model: Optional[str]) -> Optional[Future]:
     """Start the NLU worker with the server's model file (server start-up)."""
-    global _nlu_model
-    _nlu_model = model
-    if not nlu_enabled():
-        return None
-    return _nlu_process_pool().submit(os.getpid)
+    global _nlu
+    _nlu = Workers(1, "CANDOR_NLU_PROCESS", _start_nlu_worker, model) if model else None
+    started = _nlu.start() if _nlu is not None else []
+    return started[0] if started else None
 
 
 async def understand(message: Any) -> Optional[Tuple[str, Dict[str, Any]]]:
     """The NLU worker's (model id, parse) of a UserMessage, or None when there is none to be had."""
-    if not nlu_enabled():
+    if _nlu is None or not _nlu.enabled():
         return None
-    pool = _nlu_process_pool()
-    loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(pool, _parse, message.text, message.sender_id, message.metadata,
-                                          message.message_id, message.input_channel,
-                                          engine().recalled(message.text))
+        return await _nlu.run(_parse, message.text, message.sender_id, message.metadata, message.message_id,
+                              message.input_channel, engine().recalled(message.text))
     except BrokenProcessPool:
         logger.error("The NLU process stopped; a new one is started and the server parses meanwhile.")
-        global _nlu_pool
-        with _pool_lock:
-            if _nlu_pool is pool:
-                _nlu_pool = None
-        pool.shutdown(wait=False)
     except Exception as exc:  # noqa: BLE001 - the server parses the message itself
         logger.error("The NLU process could not parse a message (%s); the server does.", type(exc).__name__)
     return None

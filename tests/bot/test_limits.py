@@ -38,6 +38,29 @@ def test_the_cap_must_be_a_positive_number(monkeypatch) -> None:
         settings()
 
 
+def _pid_after(seconds: float) -> int:
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _workers_ready(workers, timeout: float = 120.0) -> bool:
+    """Every worker is up with its engine loaded: as many short jobs at once as there are
+    workers land on as many different processes."""
+    import time
+    from concurrent.futures import wait
+
+    deadline = time.monotonic() + timeout
+    wait(workers.start())
+    while time.monotonic() < deadline:
+        pool = workers.pool()
+        if len({job.result() for job in [pool.submit(_pid_after, 0.3) for _ in range(workers.count)]}) == workers.count:
+            return True
+    return False
+
+
 HOSTILE = "a." * 2000  # 4,000 characters; Presidio's own URL pattern took 25 s on it unbounded
 
 
@@ -51,7 +74,7 @@ async def test_hostile_input_is_analysed_off_the_loop_while_another_conversation
 
     from bot.pii import analysis_process
 
-    assert analysis_process.wait_until_ready()  # both workers, as some time after server start
+    assert _workers_ready(analysis_process.ANALYSIS)  # both workers, as some time after server start
     gaps: List[float] = []
     done: List[str] = []
 
@@ -132,7 +155,7 @@ async def test_the_analysis_runs_in_its_own_process_and_a_dead_one_is_replaced()
     here = [(f.entity_type, f.start, f.end) for f in engine()._analyze(text, [], ())]
     found = await analysis_process.analyze(text)
     assert [(f.entity_type, f.start, f.end) for f in found] == here and len(here) == 2
-    pool = analysis_process._process_pool()
+    pool = analysis_process.ANALYSIS.pool()
     workers = list(pool._processes)
     assert workers and os.getpid() not in workers
     assert text in engine()._recent  # remembered: the NLU step does not analyse again
@@ -140,7 +163,7 @@ async def test_the_analysis_runs_in_its_own_process_and_a_dead_one_is_replaced()
         os.kill(pid, signal.SIGKILL)
     again = "my name is Pietje Puk"
     assert [f.entity_type for f in await analysis_process.analyze(again)] == ["PERSON"]
-    assert analysis_process._process_pool() is not pool
+    assert analysis_process.ANALYSIS.pool() is not pool
     third = await analysis_process.analyze("call me on +31 6 12345678")
     assert [f.entity_type for f in third] == ["PHONE_NUMBER"]
-    assert set(analysis_process._process_pool()._processes).isdisjoint(workers)
+    assert set(analysis_process.ANALYSIS.pool()._processes).isdisjoint(workers)
