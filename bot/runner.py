@@ -113,13 +113,11 @@ def verify_tracker_store(current: Settings, endpoints: Path = PROJECT_ROOT / "en
 
     from bot.storage.masking_tracker_store import MaskingTrackerStore
 
-    if read_endpoint_config(str(endpoints), "event_broker") is not None:
-        # Rasa's tracker store streams each new event to the broker from the tracker in
-        # memory, before any masking: the broker would receive raw personal data.
-        raise SystemExit(
-            "endpoints.yml: field 'event_broker': Rasa would publish every event unmasked (the "
-            "masking tracker store masks only what it writes); Candor does not support an event "
-            "broker yet: remove it.")
+    from bot.storage import profiles
+
+    # Any event broker is safe: the masking tracker store publishes the masked events it
+    # stores and keeps the broker from Rasa's raw streaming (masking_tracker_store.py).
+    profiles.check()
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or not config.type:
         raise SystemExit("endpoints.yml: field 'tracker_store.type': missing; Candor needs the masking tracker store.")

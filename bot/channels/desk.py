@@ -276,7 +276,11 @@ async def _push_socketio(request: Request, sender_id: str, message: Dict[str, An
     for channel in getattr(request.app.ctx, "input_channels", []):
         if channel.name() == "socketio" and getattr(channel, "sio", None) is not None:
             namespace = getattr(channel, "namespace", None) or "/"
-            if not channel.sio.manager.rooms.get(namespace, {}).get(sender_id):
+            here = channel.sio.manager.rooms.get(namespace, {}).get(sender_id)
+            presence = getattr(channel, "presence", None)
+            # Several servers: the customer's socket may be on another one (socket.io's Redis
+            # manager carries the emit there).
+            if not here and not (presence is not None and await presence.connected(sender_id)):
                 return False
             await channel.sio.emit(channel.bot_message_evt, message, room=sender_id, namespace=namespace)
             return True

@@ -233,10 +233,23 @@ def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
 
 
 def forget_erased(engine: sa.engine.Engine) -> None:
-    """After an erasure (SQLite only): rebuild the file (VACUUM), so no stale copy of an
-    erased row survives in free space or moved index cells, and checkpoint and truncate the
-    WAL, where earlier versions of the pages would otherwise stay. Erasures are rare; the
-    rebuild takes about as long as copying the database file."""
+    """After an erasure. SQLite: rebuild the file (VACUUM), so no stale copy of an erased row
+    survives in free space or moved index cells, and checkpoint and truncate the WAL, where
+    earlier versions of the pages would otherwise stay. Erasures are rare; the rebuild takes
+    about as long as copying the database file.
+
+    PostgreSQL: a deleted row stays in its table as a dead version until vacuumed; plain
+    VACUUM of the tables that hold conversations removes those versions without locking out
+    other conversations (VACUUM FULL would). Their bytes may stay in free space and in the
+    write-ahead log until reused; what was stored is masked and the vault's values are
+    unreadable once their conversation key is deleted."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            tables = [name for name in (*metadata.tables, "events") if name in present]
+            if tables:
+                conn.exec_driver_sql("VACUUM " + ", ".join(f'"{name}"' for name in tables))
+        return
     if engine.dialect.name != "sqlite":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

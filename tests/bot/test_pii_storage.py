@@ -248,3 +248,36 @@ def test_one_engine_per_database_per_process(data_dir) -> None:
     assert db_engine() is db_engine()
     with db_engine().connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+async def test_the_event_stream_carries_exactly_the_masked_events_stored(canary, data_dir, tmp_path) -> None:
+    from rasa.core.brokers.file import FileEventBroker
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    stream = tmp_path / "events.log"
+    store = MaskingTrackerStore(domain=Domain.load(PROJECT_ROOT / "domain.yml"), dialect="sqlite", db=str(data_dir / "candor.db"),
+                                event_broker=FileEventBroker(str(stream)))
+    # Rasa wraps the store; the in-memory store it falls back on must never get the broker.
+    assert FailSafeTrackerStore(store).fallback_tracker_store.event_broker is None
+    await store.save(_tracker("conv-s", canary))
+    published = [json.loads(line) for line in stream.read_text().splitlines()]
+    stored = (await store.retrieve("conv-s")).events
+    assert [e["event"] for e in published] == [e.as_dict()["event"] for e in stored]
+    assert all(e["sender_id"] == "conv-s" for e in published)
+    for value in canary.values():
+        assert value not in stream.read_text()
+    user = next(e for e in published if e["event"] == "user")
+    assert user["text"] == next(e for e in stored if isinstance(e, UserUttered)).text
+    assert "<PERSON_1>" in user["text"]
+
+    tracker = await store.retrieve("conv-s")  # a second save publishes only what is new
+    tracker.update(BotUttered("Anything else?"))
+    await store.save(tracker)
+    published = [json.loads(line) for line in stream.read_text().splitlines()]
+    assert [e.get("text") for e in published[-1:]] == ["Anything else?"]
+    assert len(published) == len(stored) + 1
+
+    tracker.update(SlotSet("erasure_receipt", "r-1"))
+    await store.save(tracker)
+    last = json.loads(stream.read_text().splitlines()[-1])
+    assert last["event"] == "candor_erased" and last["sender_id"] == "conv-s"

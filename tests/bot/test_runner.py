@@ -31,13 +31,15 @@ def test_start_up_refuses_other_tracker_stores(tmp_path: Path, store: str, compl
     assert "tracker_store.type" in str(stopped.value)
 
 
-def test_start_up_refuses_an_event_broker_that_would_get_raw_events(tmp_path: Path) -> None:
-    shipped = (PROJECT_ROOT / "endpoints.yml").read_text()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(shipped + "\nevent_broker:\n  type: pika\n  url: localhost\n  queues: [rasa]\n")
-    with pytest.raises(SystemExit, match="publish every event unmasked") as stopped:
-        verify_tracker_store(settings(), endpoints)
-    assert "event_broker" in str(stopped.value)
+@pytest.mark.parametrize("variable, value, complaint", [
+    ("CANDOR_REDIS_URL", "http://127.0.0.1:6379", "CANDOR_REDIS_URL must look like"),
+    ("CANDOR_REDIS_URL", "redis://127.0.0.1:6379/cache", "database number"),
+    ("CANDOR_EVENT_BROKER_URL", "127.0.0.1:5672", "CANDOR_EVENT_BROKER_URL must look like"),
+])
+def test_start_up_refuses_a_malformed_profile_variable(monkeypatch, variable, value, complaint) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit, match=complaint):
+        verify_tracker_store(settings(), PROJECT_ROOT / "endpoints.yml")
 
 
 def test_the_api_token_is_never_on_a_command_line_and_a_dash_token_stays_one_argument(tmp_path, monkeypatch) -> None:
