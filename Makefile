@@ -28,7 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py
 
-.PHONY: help setup run shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench bench-pii bench-languages lock clean
+.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench bench-pii bench-languages lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,6 +51,28 @@ train: $(MODEL) ## train the model if data, config or domain changed
 
 run: setup $(MODEL) ## set up if needed, train if needed, start the assistant (Ctrl-C stops)
 	@exec $(PY) -m bot run
+
+# The cluster's services, from Debian's packages when missing (PostgreSQL is looked for in
+# Debian's versioned folder too).
+CLUSTER_PACKAGES := postgresql redis-server rabbitmq-server nginx
+cluster-packages:
+	@missing=""; \
+	  { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  { command -v rabbitmq-server >/dev/null || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; } || missing="$$missing rabbitmq-server"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian's$$missing for the cluster"; \
+	    if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
+	    else echo "Need root to run: apt-get install$$missing" >&2; exit 1; fi; \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends$$missing >/dev/null || exit 1; \
+	    for service in postgresql redis-server rabbitmq-server nginx; do \
+	      $$sudo service $$service stop >/dev/null 2>&1 || true; done; \
+	  fi
+
+run-cluster: setup $(MODEL) cluster-packages ## two servers behind nginx on PostgreSQL, Redis, RabbitMQ (loopback; Ctrl-C stops all)
+	@PATH="$$PATH:/usr/sbin" exec $(PY) -m bot run-cluster
 
 shell: setup $(MODEL) ## chat in the terminal (rasa shell) with the action server running
 	@exec $(PY) -m bot shell

@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m bot setup | check | run | shell | agent | data | consent | retention`."""
+"""Operator CLI: `python -m bot setup | check | run | run-cluster | shell | agent | data | consent | retention`."""
 from __future__ import annotations
 
 import argparse
@@ -177,6 +177,8 @@ def main(argv=None) -> int:
     for name in ("run", "shell"):
         cmd = sub.add_parser(name, help=f"start the action server and `rasa {name}`")
         cmd.add_argument("--model", default=str(PROJECT_ROOT / "models" / "candor.tar.gz"))
+    sub.add_parser("run-cluster", help="two Candor servers behind nginx on PostgreSQL, Redis and RabbitMQ "
+                   "(all on loopback, data under the data dir; `make run-cluster`)")
     agent = sub.add_parser("agent", help="manage the desk's human agents and their tokens")
     agent_sub = agent.add_subparsers(dest="agent_command", required=True)
     add = agent_sub.add_parser("add", help="add an agent (or give them a new token)")
@@ -247,6 +249,13 @@ def main(argv=None) -> int:
     code = _check()
     if code:
         return code
+    if args.command == "run-cluster":
+        if not (PROJECT_ROOT / "models" / "candor.tar.gz").is_file():
+            print("No trained model: run `make train` first.", file=sys.stderr)
+            return 2
+        from bot import cluster
+
+        return cluster.run(settings())
     model = Path(args.model)
     if not model.is_file():
         print(f"No trained model at {model}: run `make train` first.", file=sys.stderr)

@@ -63,10 +63,15 @@ class Settings:
         """Data dir and everything in it for the owner only (0700 folders, 0600 files),
         also for data dirs made before Candor did this."""
         self.ensure_dirs()
+        cluster = self.data_dir / "cluster"  # `make run-cluster`'s services keep their own modes
         for path in [self.data_dir, *self.data_dir.rglob("*")]:
-            if path.is_symlink():
+            if path.is_symlink() or path == cluster or cluster in path.parents:
                 continue
             path.chmod(0o700 if path.is_dir() else 0o600)
+        if os.geteuid() == 0 and (cluster / "postgres").exists():
+            # Run as root, the cluster's PostgreSQL runs as the `postgres` user, who must pass
+            # through the data dir to its own folder: it may not list or read anything here.
+            self.data_dir.chmod(0o711)
 
     def api_token(self) -> tuple[str, Path | None]:
         """The HTTP API token: `CANDOR_API_TOKEN`, else one generated once into the data dir.

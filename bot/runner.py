@@ -258,8 +258,10 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
     verify_tracker_store(current)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    actions_log = open(current.logs_dir / "actions.log", "a", buffering=1)
-    rasa_log = open(current.logs_dir / "rasa.log", "a", buffering=1)
+    # Several servers on one data dir (`make run-cluster`) each keep their own logs.
+    suffix = f"-{os.environ['CANDOR_SERVER_ID']}" if os.environ.get("CANDOR_SERVER_ID") else ""
+    actions_log = open(current.logs_dir / f"actions{suffix}.log", "a", buffering=1)
+    rasa_log = open(current.logs_dir / f"rasa{suffix}.log", "a", buffering=1)
     try:
         actions = supervisor.start(
             action_server_command(current), env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
