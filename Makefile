@@ -28,7 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py
 
-.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e audit bench bench-pii bench-languages lock clean
+.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e test-cluster audit bench bench-pii bench-languages lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -85,7 +85,7 @@ lint: $(STAMP) ## static checks for bugs (ruff: pyflakes, syntax, mutable defaul
 	$(VENV)/bin/ruff check bot actions tests
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not e2e and not outside_data" tests
+	$(PY) -m pytest -m "not e2e and not outside_data and not cluster" tests
 
 $(BENCH_STAMP):
 	@py=$$(scripts/find-python-bench) || exit 1; \
@@ -132,6 +132,9 @@ audit: $(MODEL) ## fairness audit: flip rates per name origin, gender, origin/re
 test-e2e: $(MODEL) $(CHROMIUM) $(WEBCHAT_JS) ## end-to-end: real servers over HTTP, the desk, the console and rasa-webchat in chromium
 	$(PY) -m pytest -m e2e tests
 
+test-cluster: $(MODEL) cluster-packages ## across servers: make run-cluster's PostgreSQL, Redis, RabbitMQ, nginx, two servers
+	PATH="$$PATH:/usr/sbin" $(PY) -m pytest -m cluster tests
+
 test: setup ## set up if needed and run every check: lint, unit, PII, validate, train, stories, NLU, end to end
 	$(MAKE) lint
 	$(MAKE) test-unit
@@ -142,6 +145,7 @@ test: setup ## set up if needed and run every check: lint, unit, PII, validate, 
 	$(MAKE) test-nlu
 	$(MAKE) audit
 	$(MAKE) test-e2e
+	$(MAKE) test-cluster
 
 bench: setup $(MODEL) ## load benchmark over REST: Candor (guardrails on, then masking off) against a stock rasa init assistant
 	$(PY) -m tests.bench.bench_load --masking-off

@@ -148,6 +148,11 @@ class Cluster:
             for folder in (self.current.data_dir, self.home):
                 folder.chmod(0o711)
         data = self._dir("postgres", owner)
+        if as_root and subprocess.run([*run_as, "test", "-x", str(data)]).returncode != 0:
+            raise ClusterError(
+                f"PostgreSQL runs as the `postgres` user, who cannot pass through a folder above "
+                f"{self.current.data_dir}: choose a CANDOR_DATA_DIR whose parent folders others may "
+                "pass through (chmod o+x), or run as a user other than root.")
         done = data / "initialised"
         if not done.exists():
             shutil.rmtree(data / "db", ignore_errors=True)  # an initdb that did not finish
