@@ -147,8 +147,8 @@ test: setup ## set up if needed and run every check: lint, unit, PII, validate, 
 	$(MAKE) test-e2e
 	$(MAKE) test-cluster
 
-bench: setup $(MODEL) ## load benchmark over REST: Candor (guardrails on, then masking off) against a stock rasa init assistant
-	$(PY) -m tests.bench.bench_load --masking-off
+bench: setup $(MODEL) cluster-packages ## load benchmark over REST: Candor (guardrails on, masking off, the cluster) against a stock rasa init assistant
+	PATH="$$PATH:/usr/sbin" $(PY) -m tests.bench.bench_load --masking-off --cluster
 
 bench-languages: $(MODEL) ## one bilingual NLU model vs one per language, on the held-out sets
 	$(PY) -m tests.bench.bench_languages

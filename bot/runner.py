@@ -246,6 +246,8 @@ def wait_until_up(url: str, timeout: float, child: subprocess.Popen) -> bool:
 
 def run(current: Settings, model: Path, shell: bool = False) -> int:
     """Start both servers in the foreground; return the exit code."""
+    from bot.storage import profiles
+
     current.lock_down()
     token_file = current.api_token()[1]
     current.jwt_secret()  # made now, before both servers read it
@@ -289,6 +291,7 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
                 f"{'CANDOR_JWT_SECRET' if not current.jwt_secret()[1] else current.jwt_secret()[1]}; "
                 f"python -m bot token --sender ID issues one\n"
                 f"  Data and logs: {current.data_dir}\n"
+                f"  Profile: {profiles.describe()}\n"
                 f"Press Ctrl-C to stop.\n",
                 flush=True,
             )

@@ -5,7 +5,10 @@ In one run, on this machine, loopback only:
   store, `rasa run --enable-api`;
 - **candor**: `python -m bot run` (every guardrail on) with a fresh data dir;
 - **candor, masking off** (`--masking-off`): the same with `CANDOR_BENCH_MASKING=off`, to
-  show what masking costs (refused unless the data dir is a benchmark's temp dir).
+  show what masking costs (refused unless the data dir is a benchmark's temp dir);
+- **candor-cluster** (`--cluster`): `python -m bot run-cluster` (two servers behind nginx on
+  PostgreSQL, Redis and RabbitMQ, all on this machine), driven through nginx: what a second
+  server buys here, against the one server of `make run`.
 
 Each level runs N conversations at once, each sending the same shop questions in a loop
 (closed loop: the next message after the reply). It prints turns/s, p50/p95/p99, errors
@@ -14,7 +17,7 @@ for Candor: wrong replies (each message has the reply it should get), lost event
 tracker holds every message sent) and cross-talk (no conversation sees another's canary,
 a made-up order number that Candor repeats back).
 
-    python -m tests.bench.bench_load [--levels 1:30,20:8,50:8,200:4] [--masking-off] [--only candor]
+    python -m tests.bench.bench_load [--levels 1:30,20:8,50:8,200:4] [--masking-off] [--cluster] [--only candor]
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 import jwt
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -80,8 +83,11 @@ class Server:
         token = jwt.encode({"sub": sender, "exp": int(time.time()) + 7200}, self.jwt_secret, algorithm="HS256")
         return {"Authorization": f"Bearer {token}"}
 
+    server_logs: Tuple[Path, ...] = ()  # the cluster's servers log to their own files
+
     def failed_actions(self) -> int:
-        return sum(1 for line in self.log.read_text(errors="replace").splitlines() if FAILED_ACTION.search(line))
+        return sum(1 for log in (self.log, *self.server_logs) if log.exists()
+                   for line in log.read_text(errors="replace").splitlines() if FAILED_ACTION.search(line))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -147,6 +153,28 @@ def start_candor(tmp: Path, masking: bool = True) -> Server:
                                stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(name, f"http://127.0.0.1:{port}", process, log, secret, token, checks=True)
     print(f"{name}: starting ...", flush=True)
+    wait_ready(server, probe=True)
+    return server
+
+
+def start_cluster(tmp: Path) -> Server:
+    """`python -m bot run-cluster`, driven through its nginx."""
+    data_dir = Path(tempfile.mkdtemp(prefix="candor-bench-cluster-", dir=tmp))
+    for folder in (data_dir, *data_dir.parents):  # its PostgreSQL runs as `postgres` under root
+        if os.geteuid() == 0 and folder.stat().st_uid == 0 and not folder.stat().st_mode & 0o001:
+            folder.chmod(folder.stat().st_mode | 0o001)
+    port, secret, token = free_ports(15), secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+    env = {**os.environ, "CANDOR_DATA_DIR": str(data_dir), "CANDOR_PORT": str(port),
+           "CANDOR_ACTIONS_PORT": str(free_ports(2)), "CANDOR_JWT_SECRET": secret, "CANDOR_API_TOKEN": token,
+           "CANDOR_LOG_LEVEL": "warning", "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
+    for variable in ("CANDOR_DATABASE_URL", "CANDOR_REDIS_URL", "CANDOR_EVENT_BROKER_URL"):
+        env.pop(variable, None)
+    log = tmp / "candor-cluster.log"
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run-cluster"], cwd=ROOT, env=env,
+                               stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server("candor-cluster", f"http://127.0.0.1:{port}", process, log, secret, token, checks=True,
+                    server_logs=tuple(data_dir / "logs" / f"rasa-{name}.log" for name in ("s1", "s2")))
+    print("candor-cluster: starting PostgreSQL, Redis, RabbitMQ, two servers, nginx ...", flush=True)
     wait_ready(server, probe=True)
     return server
 
@@ -275,6 +303,7 @@ def main() -> int:
     parser.add_argument("--levels", default="1:30,20:8,50:8,200:4",
                         help="conversations:turns per conversation, comma-separated")
     parser.add_argument("--masking-off", action="store_true", help="also run Candor with masking off")
+    parser.add_argument("--cluster", action="store_true", help="also run `make run-cluster` (two servers, nginx)")
     parser.add_argument("--only", choices=["stock", "candor"], help="run one server only")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
@@ -290,6 +319,8 @@ def main() -> int:
         starters.append(lambda: start_candor(tmp))
         if args.masking_off:
             starters.append(lambda: start_candor(tmp, masking=False))
+        if args.cluster:
+            starters.append(lambda: start_cluster(tmp))
     try:
         for starter in starters:  # one server at a time: they would share the CPUs
             server = starter()
@@ -319,6 +350,20 @@ def main() -> int:
         if off:
             print(f"|   masking off | | {off['turns_per_s']} | masking costs "
                   f"{100 * (1 - candor['turns_per_s'] / off['turns_per_s']):.0f}% | {off['p50_ms']} / {off['p95_ms']} ms | | |")
+    if args.cluster:
+        print("\n| conversations | one server turns/s | cluster turns/s | cluster / one | one p50 / p95 | "
+              "cluster p50 / p95 | cluster errors / empty / failed actions / wrong / lost / cross-talk |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for conversations, _ in levels:
+            one, both = by.get(("candor", conversations)), by.get(("candor-cluster", conversations))
+            if not both:
+                continue
+            ratio = f"{both['turns_per_s'] / one['turns_per_s']:.2f}" if one and one["turns_per_s"] else "-"
+            one_latency = f"{one['p50_ms']} / {one['p95_ms']} ms" if one else "-"
+            print(f"| {conversations} | {one['turns_per_s'] if one else '-'} | {both['turns_per_s']} | {ratio} | "
+                  f"{one_latency} | {both['p50_ms']} / {both['p95_ms']} ms | "
+                  f"{both['errors']} / {both['empty']} / {both['failed_actions']} / {both['wrong']} / "
+                  f"{both['lost_events']} / {both['cross_talk']} |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from tests.conftest import PROJECT_ROOT
-from tests.e2e.conftest import free_port, sender, texts
+from tests.e2e.conftest import free_ports, sender, texts
 
 pytestmark = pytest.mark.cluster
 START_TIMEOUT = 600
@@ -42,8 +42,8 @@ class Cluster:
     def __init__(self, tmp: Path) -> None:
         self.data_dir = tmp / "data"
         # nginx on `port`, the servers on +1 and +2, the services on +10..+14 (bot/cluster.py).
-        self.port = self._free_block()
-        self.actions_port = self._free_block(2)
+        self.port = free_ports(15)
+        self.actions_port = free_ports(2)
         self.token = secrets.token_urlsafe(16)
         self.jwt_secret = secrets.token_urlsafe(32)
         self.output = tmp / "cluster.log"
@@ -54,23 +54,6 @@ class Cluster:
             self.env.pop(variable, None)
         self.process = subprocess.Popen([sys.executable, "-m", "bot", "run-cluster"], cwd=PROJECT_ROOT,
                                         env=self.env, stdout=self.output.open("w"), stderr=subprocess.STDOUT)
-
-    @staticmethod
-    def _free_block(size: int = 15) -> int:
-        import socket
-
-        while True:
-            start = free_port()
-            if start + size >= 65535:
-                continue
-            taken = False
-            for port in range(start, start + size):
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        taken = True
-                        break
-            if not taken:
-                return start
 
     def url(self, server: int = 0) -> str:
         """0: through nginx; 1 or 2: that server itself."""

@@ -33,6 +33,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(size: int) -> int:
+    """The first of `size` consecutive ports nobody listens on (`make run-cluster` takes
+    CANDOR_PORT to CANDOR_PORT+14)."""
+    while True:
+        start = free_port()
+        if start + size >= 65535:
+            continue
+        for port in range(start, start + size):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+        else:
+            return start
+
+
 @dataclass
 class Instance:
     process: subprocess.Popen
