@@ -52,6 +52,10 @@ class Cluster:
                     "CANDOR_JWT_SECRET": self.jwt_secret}
         for variable in ("CANDOR_DATABASE_URL", "CANDOR_REDIS_URL", "CANDOR_EVENT_BROKER_URL"):
             self.env.pop(variable, None)
+        # The servers parse messages themselves: two NLU workers loading a second copy of the
+        # model would double the start-up on a 2-core CI machine, and they move no guarantee
+        # across servers (tests/e2e/test_nlu_process.py checks the worker's parse).
+        self.env["CANDOR_NLU_PROCESS"] = "off"
         self.process = subprocess.Popen([sys.executable, "-m", "bot", "run-cluster"], cwd=PROJECT_ROOT,
                                         env=self.env, stdout=self.output.open("w"), stderr=subprocess.STDOUT)
 
