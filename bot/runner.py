@@ -118,6 +118,7 @@ def verify_tracker_store(current: Settings, endpoints: Path = PROJECT_ROOT / "en
     # Any event broker is safe: the masking tracker store publishes the masked events it
     # stores and keeps the broker from Rasa's raw streaming (masking_tracker_store.py).
     profiles.check()
+    profiles.reachable()
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or not config.type:
         raise SystemExit("endpoints.yml: field 'tracker_store.type': missing; Candor needs the masking tracker store.")

@@ -78,6 +78,32 @@ def check() -> None:
         broker_settings(event_broker_url())
 
 
+def reachable() -> None:
+    """Refuse to start, saying which variable, when Redis or the broker does not answer: Rasa
+    would fail every turn at its lock (Redis) or stop with "Cannot connect to event broker"."""
+    import socket
+
+    import redis
+
+    url = redis_url()
+    if url:
+        settings = redis_settings(url)
+        try:
+            redis.Redis(host=settings["host"], port=settings["port"], db=settings["db"], password=settings["password"],
+                        ssl=settings["use_ssl"], socket_timeout=5, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            raise ProfileError(f"CANDOR_REDIS_URL: Redis at {settings['host']}:{settings['port']} does not "
+                               f"answer: {exc}") from exc
+    url = event_broker_url()
+    if url:
+        parsed = urlparse(url)
+        port = broker_settings(url)["port"]
+        try:
+            socket.create_connection((parsed.hostname, port), timeout=5).close()
+        except OSError as exc:
+            raise ProfileError(f"CANDOR_EVENT_BROKER_URL: nothing answers at {parsed.hostname}:{port}: {exc}") from exc
+
+
 class LockStoreFromEnvironment:
     """`lock_store.type` in endpoints.yml: Rasa's Redis lock store when `CANDOR_REDIS_URL` is
     set, else its in-memory one. Rasa makes a custom lock store by calling its class with the

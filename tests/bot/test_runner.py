@@ -42,6 +42,22 @@ def test_start_up_refuses_a_malformed_profile_variable(monkeypatch, variable, va
         verify_tracker_store(settings(), PROJECT_ROOT / "endpoints.yml")
 
 
+@pytest.mark.parametrize("variable, value", [
+    ("CANDOR_REDIS_URL", "redis://:pw@127.0.0.1:{port}/1"),
+    ("CANDOR_EVENT_BROKER_URL", "amqp://guest:secret-pw@127.0.0.1:{port}/"),
+])
+def test_start_up_refuses_a_service_that_does_not_answer(monkeypatch, variable, value) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv(variable, value.format(port=port))
+    with pytest.raises(SystemExit, match=f"{variable}: .*127.0.0.1:{port}") as stopped:
+        verify_tracker_store(settings(), PROJECT_ROOT / "endpoints.yml")
+    assert "pw" not in str(stopped.value)
+
+
 def test_the_api_token_is_never_on_a_command_line_and_a_dash_token_stays_one_argument(tmp_path, monkeypatch) -> None:
     import argparse
 
