@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.runner import Supervisor, child_environment, verify_tracker_store, wait_until_up
 
 SERVERS = ("s1", "s2")
@@ -129,12 +129,9 @@ class Cluster:
 
     def _start(self, name: str, command: List[str], env: Optional[dict] = None,
                cwd: Optional[Path] = None) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "a", buffering=1)
-        child = subprocess.Popen(command, env=env or self.env, cwd=cwd or self.home,
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        self.supervisor.children.append(child)
-        return child
+        with open(self.logs / f"{name}.log", "a", buffering=1) as log:
+            return self.supervisor.start(command, env or self.env, cwd=cwd or self.home,
+                                         stdout=log, stderr=subprocess.STDOUT)
 
     # -- services --------------------------------------------------------------------------
     def postgres(self) -> str:
@@ -304,7 +301,7 @@ http {{
             env = dict(self.env, CANDOR_PORT=str(port), CANDOR_ACTIONS_PORT=str(actions), CANDOR_SERVER_ID=name)
             log = self.logs / f"cluster-{name}.log"
             child = self._start(f"cluster-{name}", [sys.executable, "-m", "bot", "run"], env=env,
-                                cwd=Path(__file__).resolve().parent.parent)
+                                cwd=PROJECT_ROOT)
             children.append((name, port, child, log))
             self.stops.append(lambda child=child: self._stop(child, signal.SIGTERM, grace=30))
         for name, port, child, log in children:
@@ -313,14 +310,7 @@ http {{
 
     # -- the whole ---------------------------------------------------------------------------
     def _stop(self, child: subprocess.Popen, signum: int, grace: float = 20) -> None:
-        if child.poll() is not None:
-            return
-        Supervisor._signal(child, signum)
-        try:
-            child.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            Supervisor._signal(child, signal.SIGKILL)
-            child.wait()
+        self.supervisor.stop_one(child, signum, grace)
 
     def stop(self) -> None:
         for stop in reversed(self.stops):

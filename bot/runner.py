@@ -190,11 +190,11 @@ class Supervisor:
         self._stopping = False
 
     def start(
-        self, command: List[str], env: dict, own_group: bool = True, **kwargs
+        self, command: List[str], env: dict, own_group: bool = True, cwd: Path = PROJECT_ROOT, **kwargs
     ) -> subprocess.Popen:
         """Start a child; `own_group=False` keeps it on the terminal (for the shell)."""
         child = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, start_new_session=own_group, **kwargs
+            command, cwd=cwd, env=env, start_new_session=own_group, **kwargs
         )
         self.children.append(child)
         return child
@@ -214,6 +214,18 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 self._signal(child, signal.SIGKILL)
                 child.wait()
+
+    def stop_one(self, child: subprocess.Popen, signum: int, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop one child with its own signal (PostgreSQL: SIGINT, nginx: SIGQUIT); killed
+        after `grace` seconds."""
+        if child.poll() is not None:
+            return
+        self._signal(child, signum)
+        try:
+            child.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._signal(child, signal.SIGKILL)
+            child.wait()
 
     @staticmethod
     def _signal(child: subprocess.Popen, signum: int) -> None:
