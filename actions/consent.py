@@ -117,19 +117,19 @@ class ActionRecordConsent(Action):
         number = order_by_email(dispatcher, tracker, placeholder)
         if number is None:
             return []
-        say(dispatcher, tracker, policies().consent_texts["lookup_found"].format(order_number=number))
+        say(dispatcher, tracker, policies().consent_texts["lookup_done"])
         return [SlotSet("order_number", number)]
 
 
 def order_by_email(dispatcher: CollectingDispatcher, tracker: Tracker, placeholder: Optional[str]) -> Optional[str]:
     """The newest order placed with the e-mail address behind `placeholder` (read from the
-    vault: call only with consent), or None after telling the customer none was found."""
+    vault: call only with consent), or an order number no order has when there is none: the
+    customer learns neither, both go on to the postcode check. None when locked out (said)."""
     email = stores().vault.get(tracker.sender_id, placeholder) if placeholder else None
-    found = stores().orders.orders_for_email(email) if email else []
-    if not found:
-        say(dispatcher, tracker, policies().consent_texts["lookup_not_found"])
-        return None
-    return found[0].order_number
+    number = stores().orders.look_up_by_email(tracker.sender_id, email or "")
+    if number is None:
+        say(dispatcher, tracker, policies().messages["order_check_locked"])
+    return number
 
 
 # Words that name what a customer withdraws: data types (pii.yml) and the improvement purpose.

@@ -1,6 +1,8 @@
 """Data rights in chat: what do you have about me, and delete it. Identity = sender id."""
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -53,6 +55,11 @@ class ActionEraseData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        receipt = stores().data_rights.erase(tracker.sender_id)
+        rights = stores().data_rights
+        if not rights.erasures_left(tracker.sender_id):
+            say(dispatcher, tracker, policies().consent_texts["erase_limited"])
+            return []
+        # Database work off the event loop: the action server goes on with other customers.
+        receipt = await asyncio.to_thread(rights.erase, tracker.sender_id)
         say(dispatcher, tracker, policies().consent_texts["erased"].format(receipt=receipt["id"]))
         return [SlotSet("erasure_receipt", receipt["id"])]

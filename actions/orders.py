@@ -15,7 +15,7 @@ from actions.consent import PENDING, ask, ask_or_go, latest_user_event, order_by
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import Localized, text_in
 from bot.storage import stores
-from bot.storage.orders import Order, normalise_order_number
+from bot.storage.orders import Check, Order, normalise_order_number
 from bot.language import language_of, say
 
 CHECK = "order_check"  # the order number whose owner check passed in this form
@@ -94,16 +94,14 @@ class _OrderNumberValidation(FormValidationAction):
                 return {}
         if number is None:
             return {}
-        if stores().orders.check_locked(tracker.sender_id, number):
-            return locked_out(dispatcher, tracker)
-        passed = stores().orders.check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
-        if passed:
-            return {CHECK: number}
-        if passed is None:  # no postcode or e-mail in it: the form's usual unhappy path
+        outcome = stores().orders.check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
+        if outcome is None:  # no postcode or e-mail in it: the form's usual unhappy path
             return {}
-        if stores().orders.check_locked(tracker.sender_id, number):
+        if outcome is Check.PASSED:
+            return {CHECK: number}
+        if outcome is Check.LOCKED:
             return locked_out(dispatcher, tracker)
-        say(dispatcher, tracker, messages()["order_check_failed"].format(order_number=number))
+        say(dispatcher, tracker, messages()["order_one_fact" if outcome is Check.SEVERAL else "order_check_failed"])
         return {CHECK: None}
 
     def validate_order_number(
@@ -119,14 +117,8 @@ class _OrderNumberValidation(FormValidationAction):
         if number is None:
             say(dispatcher, tracker, messages()["order_number_format"])
             return {"order_number": None}
-        if stores().orders.find_order(number) is None:
-            stores().orders.record_check(tracker.sender_id, number, passed=False)  # guessing numbers is limited too
-            if stores().orders.check_locked(tracker.sender_id):
-                return locked_out(dispatcher, tracker)
-            say(
-                dispatcher, tracker, messages()["order_not_found"].format(order_number=number)
-            )
-            return {"order_number": None}
+        # Whether the order exists is not said here: an unknown number goes on to the owner
+        # check and fails there like a wrong postcode, so numbers cannot be probed.
         if tracker.get_slot(CHECK) not in (None, number):
             return {"order_number": number, CHECK: None}  # another order: check again
         return {"order_number": number}

@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m bot setup | check | run | run-cluster | shell | agent | data | consent | retention`."""
+"""Operator CLI: `python -m bot setup | check | run | run-cluster | shell | agent | data | consent | retention | maintenance`."""
 from __future__ import annotations
 
 import argparse
@@ -203,6 +203,11 @@ def main(argv=None) -> int:
     retention_sub = retention.add_subparsers(dest="retention_command", required=True)
     retention_sub.add_parser("run", help="delete what is past its retention period").add_argument(
         "--now", help="ISO date-time to use as now (default: the clock)")
+    maintenance = sub.add_parser("maintenance", help="database upkeep for a quiet hour")
+    maintenance_sub = maintenance.add_subparsers(dest="maintenance_command", required=True)
+    maintenance_sub.add_parser("vacuum", help="rebuild the database so no trace of erased rows stays in its "
+                               "free space (SQLite: VACUUM, PostgreSQL: plain VACUUM); erasures themselves "
+                               "never wait for this")
     audit = sub.add_parser("audit", help="counterfactual fairness audit of the trained model and policies")
     audit.add_argument("--model", default=str(PROJECT_ROOT / "models" / "candor.tar.gz"))
     audit.add_argument("--cases", default=None, help="cases file (default: tests/fairness/cases.yml)")
@@ -219,8 +224,14 @@ def main(argv=None) -> int:
     fake.add_argument("--limit", type=int, default=10)
     sub.add_parser("rasa-run", help="`rasa run` with the HTTP API token read from CANDOR_API_TOKEN "
                    "or the data dir (used by `run`; keeps the token off the command line)", add_help=False)
+    sub.add_parser("run-actions", help="the action server alone, on CANDOR_BIND, answering only calls "
+                   "with the shared secret (used by `run`)", add_help=False)
     if (argv if argv is not None else sys.argv[1:])[:1] == ["rasa-run"]:
         return _rasa_run(list(argv if argv is not None else sys.argv[1:])[1:])
+    if (argv if argv is not None else sys.argv[1:])[:1] == ["run-actions"]:
+        from bot.action_server import main as run_actions
+
+        return run_actions(list(argv if argv is not None else sys.argv[1:])[1:])
     args = parser.parse_args(argv)
     if args.command == "orders":
         return _orders(args)
@@ -234,6 +245,15 @@ def main(argv=None) -> int:
         return 0
     if args.command == "explain":
         return _explain(args.sender)
+    if args.command == "maintenance":
+        import time
+
+        from bot.storage.db import engine, vacuum
+
+        started = time.monotonic()
+        vacuum(engine())
+        print(f"Database vacuumed in {time.monotonic() - started:.1f} s.")
+        return 0
     if args.command == "audit":
         from bot import fairness
 

@@ -89,6 +89,12 @@ class Settings:
         one generated once into the data dir (mode 600)."""
         return self._secret("CANDOR_JWT_SECRET", self.jwt_secret_path)
 
+    def action_secret(self) -> tuple[str, Path | None]:
+        """The shared secret the Rasa server sends with every action call
+        (`X-Candor-Action-Secret`) and the action server checks: `CANDOR_ACTION_SECRET`, else
+        one generated once into the data dir. Servers sharing a data dir share it."""
+        return self._secret("CANDOR_ACTION_SECRET", self.data_dir / "action_secret")
+
     def fake_orders_seed(self) -> str:
         """The seed of this installation's generated fake orders (numbers, e-mail addresses,
         postcodes): random per data dir, so order numbers cannot be guessed from the code."""
@@ -107,6 +113,19 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32) + "\n")
         return path.read_text().strip(), path
+
+
+def bind_address() -> str:
+    """`CANDOR_BIND`: the address both servers listen on; loopback unless an operator needs
+    another (behind a load balancer on another machine, say)."""
+    import ipaddress
+
+    value = os.environ.get("CANDOR_BIND", "").strip() or "127.0.0.1"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError as exc:
+        raise SystemExit(f"CANDOR_BIND must be an IP address such as 127.0.0.1, got {value!r}") from exc
+    return value
 
 
 _SETTING_VARIABLES = ("CANDOR_DATA_DIR", "CANDOR_POLICIES_DIR", "CANDOR_PORT", "CANDOR_ACTIONS_PORT",

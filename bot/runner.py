@@ -17,7 +17,7 @@ from typing import IO, List
 
 import regex
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import PROJECT_ROOT, Settings, bind_address
 
 STOP_GRACE_SECONDS = 15
 
@@ -32,6 +32,8 @@ def child_environment(current: Settings) -> dict:
         CANDOR_DATA_DIR=str(current.data_dir),
         CANDOR_PORT=str(current.port),
         CANDOR_ACTIONS_PORT=str(current.actions_port),
+        # endpoints.yml sends it with every action call; the action server refuses calls without it.
+        CANDOR_ACTION_SECRET=current.action_secret()[0],
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
@@ -62,10 +64,9 @@ def _bin(name: str) -> str:
 
 
 def action_server_command(current: Settings) -> List[str]:
-    return [
-        _bin("rasa"), "run", "actions", "--actions", "actions",
-        "--port", str(current.actions_port), log_flag(),
-    ]
+    # Not `rasa run actions`: that listens on every interface and runs actions for anyone
+    # (bot/action_server.py).
+    return [sys.executable, "-m", "bot", "run-actions", "--port", str(current.actions_port), log_flag()]
 
 
 def rasa_server_command(current: Settings, model: Path, shell: bool = False) -> List[str]:
@@ -78,6 +79,7 @@ def rasa_server_command(current: Settings, model: Path, shell: bool = False) -> 
     return [
         sys.executable, "-m", "bot", "rasa-run",
         "--enable-api",
+        "--interface", bind_address(),
         "--port", str(current.port),
         "--credentials", "credentials.yml",
         *cors_arguments(),

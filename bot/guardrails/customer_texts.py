@@ -39,7 +39,7 @@ class Messages(Texts):
 
     ask_order_number: Say
     order_number_format: Say
-    order_not_found: Say
+    order_one_fact: Say
     address_not_changeable: Say
     address_changeable: Say
     ask_order_check: Say

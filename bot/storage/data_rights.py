@@ -77,6 +77,10 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
 
 
+# A customer may ask for erasure this many times within the window (operators: always).
+ERASURES_PER_WINDOW = 3
+ERASURE_WINDOW = dt.timedelta(hours=1)
+
 # Retention deletes in short transactions of at most this many rows or conversations, so a
 # run never holds the write lock for long: customers' turns are saved in between.
 RETENTION_BATCH = 200
@@ -142,8 +146,19 @@ class DataRights:
         self.audit(actor, "export", sender_id, {"items": {k: len(v) for k, v in data.items() if isinstance(v, list)}})
         return data
 
+    def erasures_left(self, sender_id: str, now: Optional[dt.datetime] = None) -> int:
+        """How many more erasures this sender may ask for now (customers: a few an hour; an
+        erasure is real work for the database, and asking again erases nothing new)."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        with self.engine.connect() as conn:
+            done = conn.execute(sa.select(sa.func.count()).select_from(erasure_receipts).where(
+                erasure_receipts.c.subject == subject(sender_id),
+                erasure_receipts.c.erased_at >= now - ERASURE_WINDOW)).scalar_one()
+        return max(0, ERASURES_PER_WINDOW - done)
+
     def erase(self, sender_id: str, actor: str = "customer") -> Dict[str, Any]:
-        """Erase every row about the customer; keep only a receipt with a hashed id. Idempotent."""
+        """Erase every row about the customer; keep only a receipt with a hashed id. Idempotent.
+        Blocking (database work): the actions call it in a thread."""
         counts: Dict[str, int] = {}
         with self.engine.begin() as conn:
             has_events = _has_events_table(conn)

@@ -232,38 +232,51 @@ def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
     return engine
 
 
-def forget_erased(engine: sa.engine.Engine) -> None:
-    """After an erasure. SQLite: rebuild the file (VACUUM), so no stale copy of an erased row
-    survives in free space or moved index cells, and checkpoint and truncate the WAL, where
-    earlier versions of the pages would otherwise stay. Erasures are rare; the rebuild takes
-    about as long as copying the database file.
+CHECKPOINT_TRIES = 20
 
-    PostgreSQL: a deleted row stays in its table as a dead version until vacuumed; plain
-    VACUUM of the tables that hold conversations removes those versions without locking out
-    other conversations (VACUUM FULL would). Their bytes may stay in free space and in the
-    write-ahead log until reused; what was stored is masked and the vault's values are
-    unreadable once their conversation key is deleted."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+
+def forget_erased(engine: sa.engine.Engine) -> bool:
+    """After an erasure, without stopping anyone. SQLite: the rows were overwritten in place
+    (`secure_delete`); a truncating checkpoint then writes the WAL back and empties it, where
+    earlier versions of the pages would otherwise stay. The checkpoint waits at most a moment
+    for the write lock (its own short busy timeout), so it never holds other writers back for
+    long; when others keep the database busy it tries again a little later, and a later
+    checkpoint finishes the job. The file is rebuilt (VACUUM) only by `python -m bot
+    maintenance vacuum`. PostgreSQL: nothing here (dead row versions go with autovacuum or the
+    maintenance command). Returns whether the WAL was emptied. Call it off the event loop."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 100")
+        try:
+            for _ in range(CHECKPOINT_TRIES):
+                try:
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                except sa.exc.OperationalError:
+                    busy = (1,)
+                if busy is None or not busy[0]:
+                    return True
+                time.sleep(0.25)  # not holding any lock: other writers go first
+            return False
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 10000")
+
+
+def vacuum(engine: sa.engine.Engine) -> None:
+    """Maintenance (`python -m bot maintenance vacuum`, in a quiet hour): rebuild the SQLite
+    file so no stale copy of an erased row survives in free space or moved index cells, then
+    empty the WAL; PostgreSQL: plain VACUUM of Candor's tables and the conversations, which
+    removes dead row versions without locking out conversations (VACUUM FULL would)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "postgresql":
             present = set(sa.inspect(conn).get_table_names())
             tables = [name for name in (*metadata.tables, "events") if name in present]
             if tables:
                 conn.exec_driver_sql("VACUUM " + ", ".join(f'"{name}"' for name in tables))
-        return
-    if engine.dialect.name != "sqlite":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
-            for _ in range(50):  # another process may hold a read or write lock for a moment
-                try:
-                    result = conn.exec_driver_sql(statement)
-                except sa.exc.OperationalError:
-                    time.sleep(0.1)
-                    continue
-                busy = result.first() if result.returns_rows else None
-                if busy is None or not busy[0]:
-                    break
-                time.sleep(0.1)
+            return
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("VACUUM")
+    forget_erased(engine)
 
 
 def create_engine(url: Any, future: bool = True) -> sa.engine.Engine:

@@ -16,6 +16,7 @@ what they hold of that conversation.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -70,7 +71,8 @@ class MaskingTrackerStore(SQLTrackerStore):
             with self.session_scope() as session:
                 session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
                 session.commit()
-            forget_erased(self.engine)  # and from the WAL and the old pages it still shadows
+            # ...and from the WAL, in a thread: other conversations go on meanwhile.
+            await asyncio.get_running_loop().run_in_executor(None, forget_erased, self.engine)
             logger.info("A conversation was erased on request (receipt %s).", receipt)
             self._publish({"sender_id": tracker.sender_id, "event": "candor_erased", "timestamp": time.time()})
             return

@@ -5,8 +5,9 @@ import datetime as dt
 import json
 import random
 import re
+import enum
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import sqlalchemy as sa
 
@@ -124,6 +125,21 @@ def facts_in(text: str) -> dict:
             "email": [m.group(0).rstrip(".") for m in EMAILS.finditer(text)]}
 
 
+# What an e-mail look-up that found nothing puts in the form: an order number no order has (the
+# generated ones start at 100000), so the postcode check fails as for any other wrong fact.
+NO_SUCH_ORDER = "CND-000000"
+EMAIL_LOOKUP = "email-lookup"  # how an e-mail look-up is recorded among the checks
+
+
+class Check(enum.Enum):
+    """The outcome of one ownership check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SEVERAL = "several"  # more than one fact in the message: none was tried
+    LOCKED = "locked"  # too many failed attempts within the hour
+
+
 def _since(now: dt.datetime) -> dt.datetime:
     return now - CHECK_WINDOW
 
@@ -182,41 +198,87 @@ class OrderBook:
 
     def check_locked(self, sender_id: str, order_number: Optional[str] = None) -> bool:
         """Too many failed checks in the last hour, by this sender or on this order."""
-        since = _since(dt.datetime.now(dt.timezone.utc))
-        failed = sa.select(sa.func.count()).select_from(order_checks).where(
-            order_checks.c.passed.is_(False), order_checks.c.at >= since)
         with self.engine.connect() as conn:
-            if conn.execute(failed.where(order_checks.c.sender_id == sender_id)).scalar_one() >= MAX_FAILED_CHECKS:
-                return True
-            return bool(order_number) and conn.execute(
-                failed.where(order_checks.c.order_number == order_number)).scalar_one() >= MAX_FAILED_CHECKS
+            return self._locked(conn, sender_id, order_number, dt.datetime.now(dt.timezone.utc))
+
+    @staticmethod
+    def _locked(conn: Any, sender_id: str, order_number: Optional[str], now: dt.datetime, allowed: int = 0) -> bool:
+        failed = sa.select(sa.func.count()).select_from(order_checks).where(
+            order_checks.c.passed.is_(False), order_checks.c.at >= _since(now))
+        limit = MAX_FAILED_CHECKS + allowed
+        if conn.execute(failed.where(order_checks.c.sender_id == sender_id)).scalar_one() >= limit:
+            return True
+        return bool(order_number) and conn.execute(
+            failed.where(order_checks.c.order_number == order_number[:16])).scalar_one() >= limit
+
+    @staticmethod
+    def _serialised(conn: Any, *keys: str) -> None:
+        """Checks of one sender or one order run one after the other. SQLite: the attempt is
+        inserted first, which takes the database's write lock until commit. PostgreSQL: a
+        transaction-scoped advisory lock per key (sorted, so two checks never deadlock)."""
+        if conn.dialect.name == "postgresql":
+            for key in sorted(set(keys)):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"order-check:{key}"})
+
+    def _attempts(self, conn: Any, sender_id: str, order_number: str, count: int, now: dt.datetime) -> List[int]:
+        """Record `count` attempts (failed until shown otherwise); their row ids."""
+        conn.execute(order_checks.delete().where(order_checks.c.at < _since(now) - CHECK_WINDOW))
+        return [conn.execute(order_checks.insert().values(
+            sender_id=sender_id, order_number=order_number[:16], passed=False, at=now)).inserted_primary_key[0]
+            for _ in range(count)]
 
     def record_check(self, sender_id: str, order_number: str, passed: bool) -> None:
         now = dt.datetime.now(dt.timezone.utc)
         with self.engine.begin() as conn:
-            conn.execute(order_checks.delete().where(order_checks.c.at < _since(now) - CHECK_WINDOW))
-            conn.execute(order_checks.insert().values(
-                sender_id=sender_id, order_number=order_number[:16], passed=passed, at=now))
+            self._serialised(conn, sender_id, order_number)
+            ids = self._attempts(conn, sender_id, order_number, 1, now)
+            if passed:
+                conn.execute(order_checks.update().where(order_checks.c.id == ids[0]).values(passed=True))
 
-    def check_owner(self, sender_id: str, order_number: str, text: str, email_allowed: bool = True) -> Optional[bool]:
+    def check_owner(self, sender_id: str, order_number: str, text: str, email_allowed: bool = True) -> Optional[Check]:
         """Does the message hold a fact of this order (its postcode, or the e-mail address it was
-        placed with when `email_allowed`)? None when it offers no fact; the outcome is recorded."""
+        placed with when `email_allowed`)? None when it offers no fact.
+
+        Every fact offered is an attempt: a message with several is not tried at all
+        (`Check.SEVERAL`, each counted as failed), so one message can never try hundreds of
+        postcodes. The lockout is decided in the same transaction as the attempt is recorded.
+        An order that does not exist fails exactly like a postcode that does not match."""
         offered = facts_in(text)
-        if not email_allowed:
-            offered["email"] = []
-        if not offered["postcode"] and not offered["email"]:
+        candidates = {("postcode", postcode_digest(p)) for p in offered["postcode"]}
+        if email_allowed:
+            candidates |= {("email", email_digest(e)) for e in offered["email"]}
+        if not candidates:
             return None
-        wanted_postcodes = {postcode_digest(p) for p in offered["postcode"]}
-        wanted_emails = {email_digest(e) for e in offered["email"]}
-        with self.engine.connect() as conn:
-            passed = bool(conn.execute(sa.select(order_postcodes.c.order_number).where(
-                order_postcodes.c.order_number == order_number,
-                order_postcodes.c.postcode_digest.in_(wanted_postcodes))).first()) or bool(
-                conn.execute(sa.select(order_contacts.c.order_number).where(
-                    order_contacts.c.order_number == order_number,
-                    order_contacts.c.email_digest.in_(wanted_emails))).first())
-        self.record_check(sender_id, order_number, passed)
-        return passed
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            self._serialised(conn, sender_id, order_number)
+            ids = self._attempts(conn, sender_id, order_number, len(candidates), now)
+            if self._locked(conn, sender_id, order_number, now, allowed=len(candidates)):
+                return Check.LOCKED
+            if len(candidates) > 1:
+                return Check.LOCKED if self._locked(conn, sender_id, order_number, now) else Check.SEVERAL
+            (kind, wanted), = candidates
+            table, column = (order_postcodes, order_postcodes.c.postcode_digest) if kind == "postcode" else (
+                order_contacts, order_contacts.c.email_digest)
+            passed = conn.execute(sa.select(table.c.order_number).where(
+                table.c.order_number == order_number, column == wanted)).first() is not None
+            if passed:
+                conn.execute(order_checks.update().where(order_checks.c.id == ids[0]).values(passed=True))
+                return Check.PASSED
+            return Check.LOCKED if self._locked(conn, sender_id, order_number, now) else Check.FAILED
+
+    def look_up_by_email(self, sender_id: str, email: str) -> Optional[str]:
+        """The newest order placed with `email`, or `NO_SUCH_ORDER` when there is none (the
+        customer is told neither: both go on to the postcode check); None when locked out.
+        Every look-up counts as an attempt against the lockout until a postcode check passes."""
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            self._serialised(conn, sender_id)
+            self._attempts(conn, sender_id, EMAIL_LOOKUP, 1, now)
+            if self._locked(conn, sender_id, None, now, allowed=1):
+                return None
+        found = self.orders_for_email(email)
+        return found[0].order_number if found else NO_SUCH_ORDER
 
     def owner_checked(self, sender_id: str, order_number: Optional[str]) -> bool:
         """Did this sender pass the check for this order within the last hour?"""

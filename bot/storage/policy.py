@@ -44,8 +44,8 @@ class ConsentTexts(Texts):
     erase_confirm: Say
     erased: Say
     erase_cancelled: Say
-    lookup_found: Say
-    lookup_not_found: Say
+    erase_limited: Say
+    lookup_done: Say
     ask_new_address: Say
     not_an_address: Say
     new_address_saved: Say

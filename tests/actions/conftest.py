@@ -70,6 +70,8 @@ def add_order():
 
 def checked(sender_id: str, number: str, slots: Optional[Dict[str, Any]] = None, **kwargs) -> Tracker:
     """A tracker of a customer who passed the owner check for `number` (postcode given)."""
-    assert stores().orders.check_owner(sender_id, number, "9999 ZZ") is True
+    from bot.storage.orders import Check
+
+    assert stores().orders.check_owner(sender_id, number, "9999 ZZ") is Check.PASSED
     return make_tracker(sender_id=sender_id, slots={"order_number": number, "order_check": number, **(slots or {})},
                         **kwargs)

@@ -53,13 +53,24 @@ def test_validation_accepts_a_known_order(add_order) -> None:
     assert dispatcher.messages == []
 
 
-def test_validation_rejects_unknown_and_malformed_numbers(add_order) -> None:
+async def test_validation_rejects_malformed_numbers_and_does_not_say_whether_an_order_exists(add_order) -> None:
     dispatcher = CollectingDispatcher()
     form = ValidateOrderStatusForm()
-    assert form.validate_order_number("CND-999999", dispatcher, make_tracker(), {}) == {"order_number": None}
-    assert "CND-999999" in dispatcher.messages[-1]["text"]
     assert form.validate_order_number("my cat", dispatcher, make_tracker(), {}) == {"order_number": None}
     assert dispatcher.messages[-1]["text"] == messages()["order_number_format"]
+    # An unknown number is taken like a known one: whether it exists is not said before the
+    # owner check, which then fails with the same words as a wrong postcode.
+    known = add_order("CND-900020", "shipped", postcode="1234 AB")
+    quiet = CollectingDispatcher()
+    assert form.validate_order_number("CND-999999", quiet, make_tracker(), {}) == {"order_number": "CND-999999"}
+    assert form.validate_order_number(known, quiet, make_tracker(), {}) == {"order_number": known}
+    assert quiet.messages == []
+    replies = []
+    for number in ("CND-999999", known):
+        tracker, dispatcher = _form_turn(f"c-probe-{number}", "5000 XY", {"order_number": number})
+        assert await form.extract_order_check(dispatcher, tracker, {}) == {"order_check": None}
+        replies.append(dispatcher.messages[-1]["text"])
+    assert replies[0] == replies[1] == messages()["order_check_failed"]
 
 
 async def test_status_answer_is_built_from_the_order_row(add_order) -> None:
@@ -151,7 +162,7 @@ async def test_a_wrong_postcode_fails_and_repeated_failures_lock_the_sender_and_
     for attempt in range(4):
         tracker, dispatcher = _form_turn("c-guess", f"{5000 + attempt} XY", {"order_number": number})
         assert await form.extract_order_check(dispatcher, tracker, {}) == {"order_check": None}
-        assert dispatcher.messages[-1]["text"] == messages()["order_check_failed"].format(order_number=number)
+        assert dispatcher.messages[-1]["text"] == messages()["order_check_failed"]
     tracker, dispatcher = _form_turn("c-guess", "5999 XY", {"order_number": number})
     assert await form.extract_order_check(dispatcher, tracker, {}) == {
         "order_number": None, "order_check": None, "requested_slot": None}
@@ -168,14 +179,64 @@ async def test_a_wrong_postcode_fails_and_repeated_failures_lock_the_sender_and_
     assert await form.extract_order_check(dispatcher, tracker, {}) == {"order_check": mine}
 
 
-def test_guessing_order_numbers_counts_as_failed_checks(add_order) -> None:
+async def test_guessing_order_numbers_counts_as_failed_checks(add_order) -> None:
     form = ValidateOrderStatusForm()
     for attempt in range(4):
-        result = form.validate_order_number(f"CND-80000{attempt}", CollectingDispatcher(), make_tracker("c-enum"), {})
-        assert result == {"order_number": None}
-    dispatcher = CollectingDispatcher()
-    result = form.validate_order_number("CND-800009", dispatcher, make_tracker("c-enum"), {})
+        tracker, dispatcher = _form_turn("c-enum", "1234 AB", {"order_number": f"CND-80000{attempt}"})
+        assert await form.extract_order_check(dispatcher, tracker, {}) == {"order_check": None}
+    tracker, dispatcher = _form_turn("c-enum", "1234 AB", {"order_number": "CND-800009"})
+    result = await form.extract_order_check(dispatcher, tracker, {})
     assert result["requested_slot"] is None and dispatcher.messages[-1]["text"] == messages()["order_check_locked"]
+    assert form.validate_order_number("CND-800010", CollectingDispatcher(), make_tracker("c-enum"), {})[
+        "requested_slot"] is None
+
+
+async def test_a_message_with_several_postcodes_tries_none_and_counts_each(add_order) -> None:
+    number = add_order("CND-900021", "shipped", postcode="1234 AB")
+    form = ValidateOrderStatusForm()
+    # The right postcode among three wrong ones: nothing is tried, "one at a time".
+    tracker, dispatcher = _form_turn("c-many", "5000 XY 5001 XY 1234 AB 5002 XY", {"order_number": number})
+    assert await form.extract_order_check(dispatcher, tracker, {}) == {"order_check": None}
+    assert dispatcher.messages[-1]["text"] == messages()["order_one_fact"]
+    assert not stores().orders.owner_checked("c-many", number)
+    # Four attempts were counted: one more wrong one locks the sender out...
+    tracker, dispatcher = _form_turn("c-many", "5003 XY", {"order_number": number})
+    assert (await form.extract_order_check(dispatcher, tracker, {}))["requested_slot"] is None
+    assert dispatcher.messages[-1]["text"] == messages()["order_check_locked"]
+    # ...and a message with hundreds of postcodes is locked out at once, even with the right one.
+    hundreds = " ".join(f"{code} AB" for code in range(2000, 2400)) + " 1234 AB"
+    tracker, dispatcher = _form_turn("c-many-2", hundreds, {"order_number": number})
+    assert (await form.extract_order_check(dispatcher, tracker, {}))["requested_slot"] is None
+    assert not stores().orders.owner_checked("c-many-2", number)
+
+
+def test_concurrent_checks_never_pass_the_lockout(add_order) -> None:
+    """Many checks at once on one order (threads, as several servers would): at most the
+    allowed number of attempts is tried before the lockout holds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.storage.orders import MAX_FAILED_CHECKS, Check
+
+    number = add_order("CND-900022", "shipped", postcode="1234 AB")
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda i: stores().orders.check_owner(f"c-race-{i}", number, f"{6000 + i} XY"),
+                                 range(24)))
+    assert outcomes.count(Check.FAILED) + outcomes.count(Check.LOCKED) == 24
+    tried = [o for o in outcomes if o is Check.FAILED]
+    assert len(tried) <= MAX_FAILED_CHECKS - 1  # the fifth failure already answers "locked"
+    assert stores().orders.check_owner("c-race-late", number, "1234 AB") is Check.LOCKED
+
+
+def test_an_e_mail_look_up_never_says_whether_an_order_was_found_and_counts(add_order) -> None:
+    from bot.storage.orders import MAX_FAILED_CHECKS, NO_SUCH_ORDER
+
+    number = add_order("CND-900023", "shipped", postcode="1234 AB", email="owner.23@example.com")
+    assert stores().orders.look_up_by_email("c-mail", "owner.23@example.com") == number
+    assert stores().orders.look_up_by_email("c-mail", "nobody.23@example.com") == NO_SUCH_ORDER
+    assert stores().orders.find_order(NO_SUCH_ORDER) is None
+    for _ in range(MAX_FAILED_CHECKS - 2):
+        stores().orders.look_up_by_email("c-mail", "nobody.23@example.com")
+    assert stores().orders.look_up_by_email("c-mail", "owner.23@example.com") is None  # locked out
 
 
 def test_another_number_mid_form_needs_a_new_check(add_order) -> None:

@@ -202,3 +202,60 @@ def test_sqlite_runs_with_wal_and_an_erasure_leaves_nothing_in_the_wal(data_dir)
     wal = data_dir / "candor.db-wal"
     assert not wal.exists() or b"wal-customer" not in wal.read_bytes()
     assert b"wal-customer" not in (data_dir / "candor.db").read_bytes()
+
+
+def test_an_erasure_does_not_hold_other_writers_back(data_dir) -> None:
+    """A 150 MB database (other customers' conversations), an erasure, and another customer's
+    turns written meanwhile: none of them waits a second (VACUUM on every erasure rebuilt the
+    whole file while everyone else waited)."""
+    import threading
+    import time
+
+    _events_table()
+    filler = json.dumps({"event": "user", "text": "x" * 1000})
+    with engine().begin() as conn:
+        conn.execute(data_rights.events.insert(), [
+            {"sender_id": f"other-{i % 500}", "type_name": "user", "timestamp": 1.0, "data": filler}
+            for i in range(150_000)])
+    _event("erase-me", "gone soon", NOW)
+    waits, done = [], threading.Event()
+
+    def other_customer() -> None:
+        while not done.is_set():
+            started = time.monotonic()
+            _event("writer", "a turn", NOW)
+            waits.append(time.monotonic() - started)
+            time.sleep(0.02)
+
+    writer = threading.Thread(target=other_customer)
+    writer.start()
+    time.sleep(0.2)
+    try:
+        started = time.monotonic()
+        stores().data_rights.erase("erase-me")
+        erased_in = time.monotonic() - started
+    finally:
+        time.sleep(0.2)
+        done.set()
+        writer.join()
+    assert len(waits) > 5 and max(waits) < 1.0, (max(waits), erased_in)
+    assert stores().data_rights.stored_events("erase-me") == []
+    assert b"gone soon" not in (data_dir / "candor.db").read_bytes()
+
+
+def test_customers_may_erase_a_few_times_an_hour() -> None:
+    rights = stores().data_rights
+    assert rights.erasures_left("often") == data_rights.ERASURES_PER_WINDOW
+    for _ in range(data_rights.ERASURES_PER_WINDOW):
+        rights.erase("often")
+    assert rights.erasures_left("often") == 0
+    assert rights.erasures_left("someone-else") == data_rights.ERASURES_PER_WINDOW
+    later = dt.datetime.now(dt.timezone.utc) + data_rights.ERASURE_WINDOW + dt.timedelta(minutes=1)
+    assert rights.erasures_left("often", now=later) == data_rights.ERASURES_PER_WINDOW
+
+
+def test_the_maintenance_command_vacuums(data_dir) -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "maintenance", "vacuum"], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "vacuumed" in done.stdout

@@ -57,6 +57,7 @@ class Instance:
     output: Path
     jwt_secret: str = ""
     page_port: int = 0  # a shop page on this port may use the socket.io channel (CORS)
+    actions_port: int = 0
 
     def jwt(self, sender: str) -> str:
         """A token that proves `sender` (HS256, signed with this instance's key)."""
@@ -127,7 +128,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         stdout=output.open("w"),
         stderr=subprocess.STDOUT,
     )
-    return Instance(process, data_dir, port, token, output, jwt_secret, page_port)
+    return Instance(process, data_dir, port, token, output, jwt_secret, page_port, actions_port)
 
 
 def wait_ready(instance: Instance) -> None:

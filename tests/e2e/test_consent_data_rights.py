@@ -52,6 +52,21 @@ def test_consent_is_asked_before_an_email_is_used_and_no_still_gets_service(cand
     assert f"Order {order['order_number']}" in answer  # service without the e-mail address
 
 
+def test_a_look_up_of_an_address_with_no_order_sounds_the_same(candor) -> None:
+    """Whether an e-mail address is a customer's cannot be learned from the chat."""
+    replies = []
+    for email in (candor.orders()[0]["email"], f"nobody.{uuid.uuid4().hex[:8]}@example.com"):
+        customer = sender()
+        candor.say(customer, "hi")
+        candor.say(customer, "where is my order?")
+        candor.say(customer, f"I don't have the number, my email is {email}")
+        replies.append(texts(candor.say(customer, "yes")))
+        assert "CND-" not in " ".join(replies[-1])
+    assert replies[0] == replies[1]
+    wrong = texts(candor.say(customer, "1111 AA"))
+    assert POLICIES.messages["order_check_failed"].in_("en") in wrong
+
+
 def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value(candor, monkeypatch) -> None:
     customer = sender()
     start_lookup(candor, customer)
@@ -59,8 +74,9 @@ def test_yes_looks_the_order_up_and_withdrawing_inside_a_form_destroys_the_value
     assert POLICIES.consent_texts["granted"] in granted
     owner = candor.orders()[0]
     mine = [o["order_number"] for o in candor.orders() if o["email"] == owner["email"]]
-    assert "found order CND-" in granted and any(n in granted for n in mine)  # looked up
-    # The e-mail address found the order; its postcode shows it (the e-mail is not asked twice).
+    # Looked up, but nothing is shown (not even whether an order was found) before the postcode.
+    assert "CND-" not in granted and POLICIES.consent_texts["lookup_done"] in granted
+    # Its postcode shows it (the e-mail is not asked twice).
     assert "postcode" in granted and "e-mail" not in granted.split("postcode")[-1]
     answer = " ".join(texts(candor.say(customer, owner["postcode"])))
     assert "Order CND-" in answer and any(n in answer for n in mine)
