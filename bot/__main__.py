@@ -217,7 +217,7 @@ def main(argv=None) -> int:
     token = sub.add_parser("token", help="print a customer identity token (JWT, sub = sender id) "
                            "for testing, or for shops without a login of their own")
     token.add_argument("--sender", required=True, help="the sender id the token proves")
-    token.add_argument("--ttl", type=int, default=86400, help="seconds it is valid (0: no expiry; default a day)")
+    token.add_argument("--ttl", type=int, default=86400, help="seconds it is valid (default a day, at most 30 days)")
     fake = sub.add_parser("orders", help="the generated fake orders with the facts their owners "
                           "know (e-mail, delivery postcode), for trying the order questions")
     fake.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -239,7 +239,11 @@ def main(argv=None) -> int:
         from bot.identity import issue
 
         secret_file = settings().jwt_secret()[1]
-        print(issue(args.sender, args.ttl or None))
+        try:
+            print(issue(args.sender, args.ttl))
+        except ValueError as error:
+            print(f"Cannot issue that token: {error}.", file=sys.stderr)
+            return 2
         if secret_file:
             print(f"(signed with the key in {secret_file}; set CANDOR_JWT_SECRET to use your own)", file=sys.stderr)
         return 0

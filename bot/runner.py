@@ -92,7 +92,10 @@ def cors_origins() -> List[str]:
     that may call the servers from a browser (REST and socket.io); by default none."""
     origins = [o.strip().rstrip("/") for o in os.environ.get("CANDOR_CORS_ORIGINS", "").split(",") if o.strip()]
     for origin in origins:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
+        if origin == "*" or "*" in origin:
+            raise SystemExit("CANDOR_CORS_ORIGINS: '*' would let any web page talk to the servers as the "
+                             "customer whose browser it runs in; name the shop's pages (https://shop.example)")
+        if not origin.startswith(("http://", "https://")):
             raise SystemExit(f"CANDOR_CORS_ORIGINS: {origin!r} is not an origin like https://shop.example")
     return origins
 
@@ -265,7 +268,9 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
 
     current.lock_down()
     token_file = current.api_token()[1]
-    current.jwt_secret()  # made now, before both servers read it
+    from bot.identity import secret
+
+    secret()  # made now, before both servers read it; refused when too short
     env = child_environment(current)
     supervisor = Supervisor()
 

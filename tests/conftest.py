@@ -9,6 +9,8 @@ import pytest
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+# endpoints.yml names the action server's shared secret; `make run` makes one per data dir.
+os.environ.setdefault("CANDOR_ACTION_SECRET", "unit-tests-action-secret-0123456789")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -233,12 +233,13 @@ class AgentDeskInput(InputChannel):
             "timestamp": dt.datetime.now(dt.timezone.utc).timestamp(),
         }]))
         message = {"text": shown, "metadata": metadata[CANDOR_KEY]}
+        # Held until it is known to have arrived: REST delivers it with the next response;
+        # socket.io pushes it now if a socket is connected, and forgets it on the client's
+        # acknowledgement or the customer's next turn.
+        reply_id = stores().tickets.hold_reply(ticket["id"], sender_id, agent.id,
+                                               stores().vault.seal(sender_id, json.dumps(message)))
         if ticket.get("channel") == "socketio" and await _push_socketio(request, sender_id, message):
-            return
-        else:
-            # REST (and any channel without push): delivered with the next response.
-            stores().tickets.hold_reply(ticket["id"], sender_id, agent.id,
-                               stores().vault.seal(sender_id, json.dumps(message)))
+            stores().tickets.emitted(sender_id, [reply_id])
 
 
 def _callback_number(ticket: Dict[str, Any], agent: Agent) -> Dict[str, str]:

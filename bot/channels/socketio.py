@@ -20,9 +20,13 @@ Several Rasa servers (`CANDOR_REDIS_URL` set, see bot/storage/profiles.py):
 """
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import logging
 import os
+import time
+from collections import Counter
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import engineio
@@ -39,7 +43,8 @@ from bot.guardrails.texts import text_in
 from bot.language import detect, hinted, languages
 from bot.channels.limits import at_the_door, metadata_problem, too_long
 from bot.channels.paused import answer_while_paused
-from bot.identity import IdentityError, verify
+from bot.channels.rate import client_address, wait_for_address, wait_for_sender
+from bot.identity import LEEWAY_SECONDS, IdentityError, verify_claims
 from bot.storage import stores
 from bot.storage.profiles import redis_url
 
@@ -96,50 +101,96 @@ def server_id() -> Optional[str]:
     return value or None
 
 
-class _TaggedEngineIO(engineio.AsyncServer):
-    """engine.io sessions named `<server id>.<random>`, so a load balancer can keep each
+class _CandorEngineIO(engineio.AsyncServer):
+    """engine.io with the Origin check on (the pages of `CANDOR_CORS_ORIGINS` and the server's
+    own), but without engine.io's own CORS headers: Rasa's CORS (`--cors`) answers for the
+    whole server, and a second Access-Control-Allow-Origin makes browsers refuse the reply.
+    Behind a load balancer, sessions are named `<server id>.<random>` so it can keep each
     session on its server."""
 
     def generate_id(self) -> str:
-        return f"{server_id()}.{super().generate_id()}"
+        tag = server_id()
+        return f"{tag}.{super().generate_id()}" if tag else super().generate_id()
+
+    def _cors_allowed_origins(self, environ: Dict) -> list:
+        from bot.runner import cors_origins
+
+        own = [f"{environ.get('wsgi.url_scheme', 'http')}://{environ['HTTP_HOST']}"] if "HTTP_HOST" in environ else []
+        return own + cors_origins()
+
+    def _cors_headers(self, environ: Dict) -> list:
+        return []
 
 
 class TaggedAsyncServer(AsyncServer):
     def _engineio_server_class(self) -> Any:
-        return _TaggedEngineIO if server_id() else super()._engineio_server_class()
+        return _CandorEngineIO
+
+
+class JsonRedisManager(AsyncRedisManager):
+    """socket.io's Redis manager, passing messages between servers as JSON: its own pickles
+    them and unpickles whatever anyone publishes on the channel (CVE-2025-61765)."""
+
+    async def _publish(self, data: Dict) -> Any:
+        from redis.exceptions import RedisError
+
+        for attempt in range(2):
+            try:
+                if attempt:
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, json.dumps(data))
+            except RedisError:
+                self._get_logger().error("Cannot publish to Redis%s", "... retrying" if not attempt else "")
+        return None
+
+    async def _listen(self) -> Any:
+        async for raw in super()._listen():
+            try:
+                data = json.loads(raw)
+            except (TypeError, ValueError):
+                logger.warning("A message on the socket.io channel that is not JSON was dropped.")
+                continue
+            if isinstance(data, dict):
+                yield data  # a dict: the manager never tries to unpickle it
 
 
 class Presence:
-    """Which customers have a socket on any server: a Redis set per sender id of
-    `<server>:<socket id>`, and per server the members it added (removed when the server
-    starts again, in case it stopped without saying goodbye)."""
+    """Which customers have a socket on any server: per sender id a Redis sorted set of
+    `<server>:<socket id>` scored by when the server last vouched for it. Each server renews
+    its sockets every `RENEW_SECONDS`; an entry older than `EXPIRES_SECONDS` (a server that
+    crashed) no longer counts, and is dropped when next looked at."""
+
+    RENEW_SECONDS = 20
+    EXPIRES_SECONDS = 60
 
     def __init__(self, url: str, server: str) -> None:
         from redis import asyncio as aioredis
 
         self.redis = aioredis.from_url(url)
         self.server = server
+        self.mine: Dict[str, str] = {}  # socket id -> sender id, on this server
 
     def _key(self, sender: str) -> str:
-        return f"candor:socketio:sender:{sender}"
-
-    async def forget_own(self) -> None:
-        mine = f"candor:socketio:server:{self.server}"
-        for entry in await self.redis.smembers(mine):
-            sender, _, sid = entry.decode().partition("\t")
-            await self.redis.srem(self._key(sender), f"{self.server}:{sid}")
-        await self.redis.delete(mine)
+        return f"candor:socketio:presence:{sender}"
 
     async def arrived(self, sender: str, sid: str) -> None:
-        await self.redis.sadd(self._key(sender), f"{self.server}:{sid}")
-        await self.redis.sadd(f"candor:socketio:server:{self.server}", f"{sender}\t{sid}")
+        self.mine[sid] = sender
+        await self.redis.zadd(self._key(sender), {f"{self.server}:{sid}": time.time()})
+        await self.redis.expire(self._key(sender), self.EXPIRES_SECONDS)
 
     async def left(self, sender: str, sid: str) -> None:
-        await self.redis.srem(self._key(sender), f"{self.server}:{sid}")
-        await self.redis.srem(f"candor:socketio:server:{self.server}", f"{sender}\t{sid}")
+        self.mine.pop(sid, None)
+        await self.redis.zrem(self._key(sender), f"{self.server}:{sid}")
+
+    async def renew(self) -> None:
+        now = time.time()
+        for sid, sender in list(self.mine.items()):
+            await self.redis.zadd(self._key(sender), {f"{self.server}:{sid}": now})
+            await self.redis.expire(self._key(sender), self.EXPIRES_SECONDS)
 
     async def connected(self, sender: str) -> bool:
-        return bool(await self.redis.scard(self._key(sender)))
+        await self.redis.zremrangebyscore(self._key(sender), 0, time.time() - self.EXPIRES_SECONDS)
+        return bool(await self.redis.zcard(self._key(sender)))
 
 
 class CandorSocketIOInput(SocketIOInput):
@@ -154,42 +205,84 @@ class CandorSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
         on_new_message = at_the_door(on_new_message)
-        # Cross-origin pages: Rasa's CORS (`--cors`, from CANDOR_CORS_ORIGINS) answers for
-        # the whole server, socket.io included; engine.io adding its own header too would
-        # make browsers refuse the response (two Access-Control-Allow-Origin values).
         url = redis_url()
-        manager = AsyncRedisManager(url, channel="candor-socketio") if url else None
-        sio = TaggedAsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        manager = JsonRedisManager(url, channel="candor-socketio") if url else None
+        sio = TaggedAsyncServer(async_mode="sanic", client_manager=manager,
+                                max_http_buffer_size=MAX_FRAME_BYTES)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         self.presence = Presence(url, server_id() or f"port-{os.environ.get('CANDOR_PORT', '')}") if url else None
-        senders: Dict[str, str] = {}  # socket id -> verified sender id
+        bindings: Dict[str, Binding] = {}  # socket id -> verified sender and token expiry
+        addresses: Dict[str, str] = {}  # socket id -> client address
+        per_address: Counter = Counter()
+        strangers: Counter = Counter()  # socket id -> messages sent without a valid token
         server: Dict[str, Any] = {}
+
+        async def renew_presence() -> None:
+            while True:
+                await asyncio.sleep(Presence.RENEW_SECONDS)
+                try:
+                    await self.presence.renew()
+                except Exception as exc:  # noqa: BLE001 - Redis away for a moment: try again later
+                    logger.warning("Could not renew socket.io presence in Redis (%s).", type(exc).__name__)
 
         @blueprint.listener("before_server_start")
         async def remember_app(app: Any, _loop: Any) -> None:
             server["app"] = app
             if self.presence is not None:
-                await self.presence.forget_own()
+                server["renewal"] = asyncio.ensure_future(renew_presence())
 
-        async def bind(sid: Text, token: Optional[str]) -> Optional[str]:
-            if token:
-                try:
-                    sender = verify(token)
-                except IdentityError as exc:
-                    logger.info("A socket.io client sent a token that does not verify: %s", exc)
-                    return senders.get(sid)
-                if senders.get(sid) != sender:
-                    if self.presence is not None and senders.get(sid):
-                        await self.presence.left(senders[sid], sid)
-                    senders[sid] = sender
-                    sio.enter_room(sid, sender, namespace=self.namespace)
-                    if self.presence is not None:
-                        await self.presence.arrived(sender, sid)
-                    # Human replies written while the customer was away wait for them.
-                    for message in stores().tickets.held_messages(sender):
-                        await sio.emit(self.bot_message_evt, message, room=sid, namespace=self.namespace)
-            return senders.get(sid)
+        async def say(sid: str, key: str, data: Any, **values: Any) -> None:
+            language = hinted((data or {}).get("customData") if isinstance(data, dict) else None) or \
+                detect((data or {}).get("message") if isinstance(data, dict) else None) or languages().default
+            text = text_in(policies().messages[key], language).format(**values)
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+        async def deliver_held(sid: str, sender: str) -> None:
+            """Human replies written while the customer was away; each one stays held until
+            the client acknowledges it or the customer's next turn succeeds."""
+            held = stores().tickets.held_messages(sender)
+            for reply_id, message in held:
+                def acknowledged(*_: Any, reply_id: int = reply_id) -> None:
+                    stores().tickets.delivered(sender, [reply_id])
+
+                await sio.emit(self.bot_message_evt, message, room=sid, namespace=self.namespace,
+                               callback=acknowledged)
+            if held:
+                stores().tickets.emitted(sender, [reply_id for reply_id, _ in held])
+
+        async def bind(sid: Text, token: Optional[str]) -> Optional[Binding]:
+            """The socket's verified sender. A socket belongs to one customer: a token for
+            another is refused (the client must reconnect), and an expired one unbinds it."""
+            current = bindings.get(sid)
+            if current is not None and current.expired():
+                await unbind(sid)
+                current = None
+            if not token:
+                return current
+            try:
+                sender, expires = verify_claims(token)
+            except IdentityError as exc:
+                logger.info("A socket.io client sent a token that does not verify: %s", exc)
+                return current
+            if current is not None:
+                if current.sender != sender:
+                    raise Rebinding()
+                bindings[sid] = Binding(sender, expires)  # a fresh token for the same customer
+                return bindings[sid]
+            bindings[sid] = Binding(sender, expires)
+            sio.enter_room(sid, sender, namespace=self.namespace)
+            if self.presence is not None:
+                await self.presence.arrived(sender, sid)
+            await deliver_held(sid, sender)
+            return bindings[sid]
+
+        async def unbind(sid: Text) -> None:
+            binding = bindings.pop(sid, None)
+            if binding is not None:
+                sio.leave_room(sid, binding.sender, namespace=self.namespace)
+                if self.presence is not None:
+                    await self.presence.left(binding.sender, sid)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -197,45 +290,112 @@ class CandorSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            await bind(sid, _token_in(auth))
+            request = environ.get("sanic.request")
+            address = client_address(getattr(request, "ip", None), getattr(request, "headers", {}) or {})
+            if per_address[address] >= sockets_per_address():
+                logger.warning("A socket.io connection was refused: too many from one address.")
+                return False
+            if wait_for_address(address):
+                return False
+            addresses[sid] = address
+            per_address[address] += 1
+            try:
+                await bind(sid, _token_in(auth))
+            except Rebinding:
+                pass
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
-            sender = senders.pop(sid, None)
-            if sender and self.presence is not None:
-                await self.presence.left(sender, sid)
+            await unbind(sid)
+            strangers.pop(sid, None)
+            address = addresses.pop(sid, None)
+            if address is not None:
+                per_address[address] -= 1
+                if per_address[address] <= 0:
+                    del per_address[address]
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            sender = await bind(sid, _token_in(data or {}))
+            try:
+                binding = await bind(sid, _token_in(data or {}))
+            except Rebinding:
+                await say(sid, "other_customer", data)
+                return
             # The session is the verified sender; a client's own session_id means nothing.
             # Before a token arrives (rasa-webchat sends it with each message, in customData),
             # the socket's own id stands in: the widget needs a session to start talking.
-            await sio.emit("session_confirm", sender or sid, room=sid, namespace=self.namespace)
+            await sio.emit("session_confirm", binding.sender if binding else sid, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Dict) -> None:
             data = data if isinstance(data, dict) else {}
-            sender = await bind(sid, _token_in(data))
-            if not sender:
-                language = hinted(data.get("customData")) or detect(data.get("message")) or languages().default
-                sign_in = text_in(policies().messages["sign_in"], language)
-                await sio.emit(self.bot_message_evt, {"text": sign_in}, room=sid, namespace=self.namespace)
+            if wait_for_address(addresses.get(sid)):
+                await say(sid, "slow_down", data)
+                return
+            try:
+                binding = await bind(sid, _token_in(data))
+            except Rebinding:
+                await say(sid, "other_customer", data)
+                return
+            if binding is None:
+                strangers[sid] += 1
+                if strangers[sid] > MAX_UNSIGNED_MESSAGES:
+                    await sio.disconnect(sid, namespace=self.namespace)
+                    return
+                await say(sid, "sign_in", data)
+                return
+            sender = binding.sender
+            if wait_for_sender(sender):
+                await say(sid, "slow_down", data)
+                return
+            if not isinstance(data.get("message", ""), str):
+                await say(sid, "unreadable", data, problem="'message' must be text")
                 return
             metadata = _without_tokens(data.get(self.metadata_key) or data.get("customData") or {})
             problem = metadata_problem(metadata)
             if problem:
-                language = hinted(data.get("customData")) or detect(data.get("message")) or languages().default
-                unreadable = text_in(policies().messages["unreadable"], language).format(problem=problem)
-                await sio.emit(self.bot_message_evt, {"text": unreadable}, room=sid, namespace=self.namespace)
+                await say(sid, "unreadable", data, problem=problem)
                 return
             message = UserMessage(
                 data.get("message", ""), CandorSocketIOOutput(sio, self.bot_message_evt), sender,
                 input_channel=self.name(), metadata=metadata,
             )
-            if not too_long(message.text):
-                await answer_while_paused(getattr(getattr(server.get("app"), "ctx", None), "agent", None), message)
-            await on_new_message(message)
+            started = dt.datetime.now(dt.timezone.utc)
+            try:
+                if not too_long(message.text):
+                    await answer_while_paused(getattr(getattr(server.get("app"), "ctx", None), "agent", None), message)
+                await on_new_message(message)
+            except Exception as exc:  # noqa: BLE001 - the customer is told; the text is not logged
+                logger.error("A socket.io turn failed (%s: %s); the customer was asked to send it again.",
+                             type(exc).__name__, str(exc)[:200])
+                await say(sid, "try_again", data)
+                return
+            # The socket is alive and answered: what it was sent before this turn arrived.
+            stores().tickets.delivered_emitted(sender, started)
 
         return blueprint
+
+
+MAX_FRAME_BYTES = 64 * 1024  # one socket.io message (engine.io refuses larger ones)
+MAX_UNSIGNED_MESSAGES = 5  # messages a socket may send without a valid token, then it is closed
+
+
+def sockets_per_address() -> int:
+    """`CANDOR_SOCKETS_PER_ADDRESS` (default 50): open sockets one client address may hold."""
+    raw = os.environ.get("CANDOR_SOCKETS_PER_ADDRESS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 50
+
+
+class Rebinding(Exception):
+    """A socket bound to one customer sent another customer's token."""
+
+
+class Binding:
+    """The customer a socket speaks for, until their token expires."""
+
+    def __init__(self, sender: str, expires: Optional[float]) -> None:
+        self.sender, self.expires = sender, expires
+
+    def expired(self) -> bool:
+        return self.expires is not None and time.time() > self.expires + LEEWAY_SECONDS

@@ -58,6 +58,9 @@ class Messages(Texts):
     status_cancelled: Say
     too_long: Say
     sign_in: Say
+    slow_down: Say
+    other_customer: Say
+    try_again: Say
     unreadable: Say
     still_with_a_colleague: Say
     human_label: Say

@@ -17,6 +17,7 @@ from bot.storage.consent import ConsentLedger
 from bot.storage.db import (
     address_change_requests,
     agent_replies,
+    agent_reply_emits,
     audit_log,
     consent_ledger,
     customer_preferences,
@@ -53,6 +54,7 @@ PER_SENDER = {
     "conversation_events": events,
     "handoff_tickets": handoff_tickets,
     "agent_replies": agent_replies,
+    "agent_reply_emits": agent_reply_emits,
     "customer_preferences": customer_preferences,
     "address_change_requests": address_change_requests,
     "order_checks": order_checks,

@@ -120,6 +120,16 @@ agent_replies = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Held replies that were sent to a connected socket: kept until the client acknowledges them
+# or the customer's next turn succeeds (a socket may drop what it was sent).
+agent_reply_emits = sa.Table(
+    "agent_reply_emits",
+    metadata,
+    sa.Column("reply_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("emitted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 # Consent, provable: who, for which purpose, yes / no / withdrawn, to which notice version,
 # when, on which channel, in answer to which message.

@@ -5,13 +5,13 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
 from bot.constants import CandorMeta
 from bot.guardrails.handoff_rules import PRIORITY_RANK
-from bot.storage.db import FINISHED_STATUSES, TicketStatus, agent_replies, handoff_tickets
+from bot.storage.db import FINISHED_STATUSES, TicketStatus, agent_reply_emits, agent_replies, handoff_tickets
 from bot.storage.keys import digest
 from bot.storage.vault import Vault
 
@@ -302,33 +302,58 @@ class TicketStore:
                 .values(status=TicketStatus.closed.value, updated_at=dt.datetime.now(dt.timezone.utc))
             ).rowcount
 
-    def hold_reply(self, ticket_id: str, sender_id: str, agent_id: str, sealed: bytes) -> None:
-        """Keep an agent's (encrypted) reply until the customer's REST channel can deliver it."""
+    def hold_reply(self, ticket_id: str, sender_id: str, agent_id: str, sealed: bytes) -> int:
+        """Keep an agent's (encrypted) reply until it is known to have reached the customer;
+        its id."""
         with self.engine.begin() as conn:
-            conn.execute(
+            return conn.execute(
                 agent_replies.insert().values(
                     ticket_id=ticket_id, sender_id=sender_id, agent_id=agent_id,
                     sealed_message=sealed, created_at=dt.datetime.now(dt.timezone.utc),
                 )
-            )
+            ).inserted_primary_key[0]
 
-    def held_messages(self, sender_id: str) -> List[Dict[str, Any]]:
-        """The customer's waiting human replies, decrypted, oldest first (taken: deleted)."""
+    def held_messages(self, sender_id: str) -> List[Tuple[int, Dict[str, Any]]]:
+        """The customer's waiting human replies, decrypted, oldest first, with their ids. They
+        stay held until `delivered` (or, once sent to a socket, `delivered_emitted`)."""
         vault, messages = Vault(self.engine), []
-        for sealed in self.take_held_replies(sender_id):
+        for reply_id, sealed in self.held_replies(sender_id):
             text = vault.unseal(sender_id, sealed)
             if text is not None:  # None: the conversation's key was erased, nothing to deliver
-                messages.append(json.loads(text))
+                messages.append((reply_id, json.loads(text)))
         return messages
 
-    def take_held_replies(self, sender_id: str) -> List[bytes]:
-        """The customer's waiting agent replies (encrypted), oldest first; removed as taken."""
-        with self.engine.begin() as conn:
+    def held_replies(self, sender_id: str) -> List[Tuple[int, bytes]]:
+        """The customer's waiting agent replies (encrypted), oldest first."""
+        with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(agent_replies.c.id, agent_replies.c.sealed_message)
                 .where(agent_replies.c.sender_id == sender_id)
                 .order_by(agent_replies.c.id)
             ).all()
-            if rows:
-                conn.execute(agent_replies.delete().where(agent_replies.c.id.in_([r.id for r in rows])))
-        return [r.sealed_message for r in rows]
+        return [(r.id, r.sealed_message) for r in rows]
+
+    def delivered(self, sender_id: str, reply_ids: List[int]) -> int:
+        """The customer has these replies (in a response they got, or acknowledged)."""
+        if not reply_ids:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(agent_reply_emits.delete().where(agent_reply_emits.c.reply_id.in_(reply_ids)))
+            return conn.execute(agent_replies.delete().where(
+                agent_replies.c.sender_id == sender_id, agent_replies.c.id.in_(reply_ids))).rowcount
+
+    def emitted(self, sender_id: str, reply_ids: List[int]) -> None:
+        """These replies were sent to a connected socket of the customer's."""
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            for reply_id in reply_ids:
+                conn.execute(agent_reply_emits.delete().where(agent_reply_emits.c.reply_id == reply_id))
+                conn.execute(agent_reply_emits.insert().values(reply_id=reply_id, sender_id=sender_id, emitted_at=now))
+
+    def delivered_emitted(self, sender_id: str, before: dt.datetime) -> int:
+        """The customer's turn that started at `before` succeeded on a live socket: the
+        replies sent to them before it have arrived."""
+        with self.engine.connect() as conn:
+            ids = [r.reply_id for r in conn.execute(sa.select(agent_reply_emits.c.reply_id).where(
+                agent_reply_emits.c.sender_id == sender_id, agent_reply_emits.c.emitted_at <= before))]
+        return self.delivered(sender_id, ids)

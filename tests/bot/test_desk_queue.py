@@ -67,12 +67,23 @@ def test_claims_conflict_and_finished_tickets_are_closed_to_agents() -> None:
     assert STATUS_OF == {tickets.TicketNotFound: 404, tickets.TicketConflict: 409}
 
 
-def test_held_replies_are_taken_once_in_order() -> None:
+def test_held_replies_stay_until_delivered_in_order() -> None:
+    import datetime as dt
+
     ticket_id = _file("g", "normal", 1)
-    stores().tickets.hold_reply(ticket_id, "g", "sam", b"one")
-    stores().tickets.hold_reply(ticket_id, "g", "sam", b"two")
-    assert stores().tickets.take_held_replies("g") == [b"one", b"two"]
-    assert stores().tickets.take_held_replies("g") == []
+    one = stores().tickets.hold_reply(ticket_id, "g", "sam", b"one")
+    two = stores().tickets.hold_reply(ticket_id, "g", "sam", b"two")
+    assert stores().tickets.held_replies("g") == [(one, b"one"), (two, b"two")]
+    # Read is not delivered: a turn that failed after reading them delivers nothing.
+    assert stores().tickets.held_replies("g") == [(one, b"one"), (two, b"two")]
+    assert stores().tickets.delivered("someone-else", [one]) == 0
+    assert stores().tickets.delivered("g", [one]) == 1
+    assert stores().tickets.held_replies("g") == [(two, b"two")]
+    # Sent to a socket: gone only after a later turn of the customer's succeeded.
+    stores().tickets.emitted("g", [two])
+    assert stores().tickets.delivered_emitted("g", dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)) == 0
+    assert stores().tickets.delivered_emitted("g", dt.datetime.now(dt.timezone.utc)) == 1
+    assert stores().tickets.held_replies("g") == []
 
 
 def test_agents_file_keeps_only_token_hashes_owner_only(data_dir) -> None:

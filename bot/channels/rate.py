@@ -1,0 +1,103 @@
+"""Token buckets at the door: how many messages one sender, and one client address, may send.
+
+Checked before anything costly runs (the token check's signature excepted: before analysis,
+NLU and the tracker store), so a flood from one sender or one address costs others nothing.
+A bucket holds `burst` messages and refills at `per_minute`; a message that finds it empty is
+refused (REST: 429 with `Retry-After`; socket.io: a short "slow down" reply). Buckets live in
+the server's memory: each server of a cluster counts its own share.
+
+Configuration (whole numbers, 0 switches that limit off):
+`CANDOR_SENDER_BURST` (default 20), `CANDOR_SENDER_PER_MINUTE` (30),
+`CANDOR_ADDRESS_BURST` (300), `CANDOR_ADDRESS_PER_MINUTE` (1200).
+Behind a proxy the address is the proxy's unless the proxy is listed in
+`CANDOR_TRUSTED_PROXIES` (comma-separated IPs), whose `X-Forwarded-For` is then believed.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Dict, Mapping, Optional, Tuple
+
+MAX_KEYS = 100_000  # buckets kept per limiter; the least recently used go first
+
+
+def _number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number (0 switches the limit off), got {raw!r}")
+    return int(raw)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class TokenBuckets:
+    """One bucket per key; `take(key)` is 0 when a message may pass, else the seconds to wait."""
+
+    def __init__(self, burst: int, per_minute: int, clock=time.monotonic) -> None:
+        self.burst, self.rate, self.clock = burst, per_minute / 60.0, clock
+        self._buckets: "OrderedDict[str, _Bucket]" = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        return self.burst > 0 and self.rate > 0
+
+    def take(self, key: str) -> float:
+        if not self.enabled:
+            return 0.0
+        now = self.clock()
+        bucket = self._buckets.pop(key, None) or _Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        self._buckets[key] = bucket
+        while len(self._buckets) > MAX_KEYS:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+
+_limiters: Dict[Tuple[str, int, int], TokenBuckets] = {}
+
+
+def limiter(kind: str) -> TokenBuckets:
+    """The server's buckets for `sender` or `address`, as configured now."""
+    defaults = {"sender": (20, 30), "address": (300, 1200)}[kind]
+    burst = _number(f"CANDOR_{kind.upper()}_BURST", defaults[0])
+    per_minute = _number(f"CANDOR_{kind.upper()}_PER_MINUTE", defaults[1])
+    key = (kind, burst, per_minute)
+    if key not in _limiters:
+        _limiters[key] = TokenBuckets(burst, per_minute)
+    return _limiters[key]
+
+
+def wait_for_sender(sender_id: str) -> float:
+    return limiter("sender").take(sender_id)
+
+
+def wait_for_address(address: Optional[str]) -> float:
+    return limiter("address").take(address or "unknown")
+
+
+def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
+    """The client's address: the peer's, or the first hop of `X-Forwarded-For` when the peer
+    is a trusted proxy (`CANDOR_TRUSTED_PROXIES`)."""
+    trusted = {p.strip() for p in os.environ.get("CANDOR_TRUSTED_PROXIES", "").split(",") if p.strip()}
+    forwarded = headers.get("X-Forwarded-For") or headers.get("x-forwarded-for") or ""
+    if peer in trusted and forwarded.strip():
+        return forwarded.split(",")[0].strip()[:64]
+    return (peer or "unknown")[:64]
+
+
+def retry_after(seconds: float) -> str:
+    """The `Retry-After` header's value: whole seconds, at least one."""
+    return str(max(1, math.ceil(seconds)))
