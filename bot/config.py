@@ -37,6 +37,7 @@ class Settings:
     policies_dir: Path
     max_message_chars: int = 4000
     mask_time_limit: int = 10
+    max_body_bytes: int = 65536
 
     @property
     def database_path(self) -> Path:
@@ -129,7 +130,7 @@ def bind_address() -> str:
 
 
 _SETTING_VARIABLES = ("CANDOR_DATA_DIR", "CANDOR_POLICIES_DIR", "CANDOR_PORT", "CANDOR_ACTIONS_PORT",
-                      "CANDOR_MAX_MESSAGE_CHARS", "CANDOR_MASK_TIME_LIMIT")
+                      "CANDOR_MAX_MESSAGE_CHARS", "CANDOR_MASK_TIME_LIMIT", "CANDOR_MAX_BODY_BYTES")
 
 
 def settings() -> Settings:
@@ -152,6 +153,7 @@ def _settings_for(_variables: tuple, _cwd: str) -> Settings:
         policies_dir=policies_dir,
         max_message_chars=_whole_number("CANDOR_MAX_MESSAGE_CHARS", 4000, 1, 1_000_000, "a whole number"),
         mask_time_limit=_whole_number("CANDOR_MASK_TIME_LIMIT", 10, 1, 600, "a whole number of seconds"),
+        max_body_bytes=_whole_number("CANDOR_MAX_BODY_BYTES", 65536, 1024, 16 * 1024 * 1024, "a whole number of bytes"),
     )
 
 

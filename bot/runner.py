@@ -45,6 +45,8 @@ def child_environment(current: Settings) -> dict:
     # the action's events were lost and the turn went on without them. The servers keep
     # idle connections longer than their clients do (load balancers: 60 s).
     env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", str(KEEP_ALIVE_SECONDS))
+    # Request bodies: Sanic refuses a larger one (413) before reading it (its default is 100 MB).
+    env["SANIC_REQUEST_MAX_SIZE"] = str(current.max_body_bytes)
     return env
 
 

@@ -145,7 +145,9 @@ def start_candor(tmp: Path, masking: bool = True) -> Server:
     port, secret, token = free_port(), secrets.token_urlsafe(32), secrets.token_urlsafe(16)
     env = {**os.environ, "CANDOR_DATA_DIR": str(data_dir), "CANDOR_PORT": str(port),
            "CANDOR_ACTIONS_PORT": str(free_port()), "CANDOR_JWT_SECRET": secret, "CANDOR_API_TOKEN": token,
-           "CANDOR_LOG_LEVEL": "warning"}
+           "CANDOR_LOG_LEVEL": "warning",
+           # A closed-loop load from one address: the per-address limit would measure itself.
+           "CANDOR_ADDRESS_BURST": "0", "CANDOR_SENDER_BURST": "0"}
     if not masking:
         env["CANDOR_BENCH_MASKING"] = "off"
     log = tmp / f"{name}.log"
@@ -166,7 +168,7 @@ def start_cluster(tmp: Path) -> Server:
     port, secret, token = free_ports(15), secrets.token_urlsafe(32), secrets.token_urlsafe(16)
     env = {**os.environ, "CANDOR_DATA_DIR": str(data_dir), "CANDOR_PORT": str(port),
            "CANDOR_ACTIONS_PORT": str(free_ports(2)), "CANDOR_JWT_SECRET": secret, "CANDOR_API_TOKEN": token,
-           "CANDOR_LOG_LEVEL": "warning", "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
+           "CANDOR_LOG_LEVEL": "warning", "CANDOR_ADDRESS_BURST": "0", "CANDOR_SENDER_BURST": "0", "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}
     for variable in ("CANDOR_DATABASE_URL", "CANDOR_REDIS_URL", "CANDOR_EVENT_BROKER_URL"):
         env.pop(variable, None)
     log = tmp / "candor-cluster.log"
