@@ -55,8 +55,10 @@ def _rasa_run(rasa_args) -> int:
 
     from bot import speedups
     from bot.pii import analysis_process
+    from bot.storage import fail_closed
 
     speedups.install()
+    fail_closed.install()  # a database error fails the turn; no fresh or in-memory tracker
     analysis_process.start()  # the personal-data analysis workers load while Rasa loads the model
     if "--model" in rasa_args[:-1]:
         analysis_process.start_nlu(rasa_args[rasa_args.index("--model") + 1])
@@ -127,7 +129,11 @@ def _data_rights(args) -> int:
     if args.data_command == "export":
         print(json.dumps(data_rights.export(args.sender, actor="operator"), indent=2, default=str))
     elif args.data_command == "erase":
-        print(json.dumps({"receipt": data_rights.erase(args.sender, actor="operator")}, indent=2, default=str))
+        from bot.storage.profiles import notify_erasure
+
+        receipt = data_rights.erase(args.sender, actor="operator")
+        # Consumers of the event stream delete what they hold of the conversation too.
+        print(json.dumps({"receipt": receipt, "stream_notified": notify_erasure(args.sender)}, indent=2, default=str))
     else:
         conversations = data_rights.training_export()
         text = json.dumps(conversations, indent=2, ensure_ascii=False)

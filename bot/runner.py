@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO, List
 
+import logging
+
 import regex
 
 from bot.config import PROJECT_ROOT, Settings, bind_address
@@ -167,6 +169,31 @@ LOG_ALLOW = tuple(regex.compile(p) for p in (
 ))
 
 
+class RotatingLog:
+    """A server's log file, rotated by size (`CANDOR_LOG_MAX_BYTES`, default 10 MB; keeps
+    `CANDOR_LOG_BACKUPS` old files, default 5) with the standard library's handler; rotated
+    files older than retention.yml's `logs.days` are deleted by `python -m bot retention run`."""
+
+    def __init__(self, path: Path) -> None:
+        import logging.handlers
+
+        from bot.config import _whole_number
+
+        self.handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=_whole_number("CANDOR_LOG_MAX_BYTES", 10 * 1024 * 1024, 10_000, 10 ** 11, "a number of bytes"),
+            backupCount=_whole_number("CANDOR_LOG_BACKUPS", 5, 1, 1000, "a whole number"), encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def write(self, text: str) -> None:
+        self.handler.handle(logging.makeLogRecord({"msg": text.rstrip("\n"), "levelno": logging.INFO}))
+
+    def flush(self) -> None:
+        self.handler.flush()
+
+    def close(self) -> None:
+        self.handler.close()
+
+
 def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
     """Copy a child's output line by line through the PII masker into the log and terminal."""
     from bot.pii.engine import engine
@@ -284,8 +311,8 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     # Several servers on one data dir (`make run-cluster`) each keep their own logs.
     suffix = f"-{os.environ['CANDOR_SERVER_ID']}" if os.environ.get("CANDOR_SERVER_ID") else ""
-    actions_log = open(current.logs_dir / f"actions{suffix}.log", "a", buffering=1)
-    rasa_log = open(current.logs_dir / f"rasa{suffix}.log", "a", buffering=1)
+    actions_log = RotatingLog(current.logs_dir / f"actions{suffix}.log")
+    rasa_log = RotatingLog(current.logs_dir / f"rasa{suffix}.log")
     try:
         actions = supervisor.start(
             action_server_command(current), env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -194,7 +194,8 @@ class DataRights:
         loaded = loaded or _policies()
         now = now or dt.datetime.now(dt.timezone.utc)
         rules = loaded.retention
-        removed = {"conversations": 0, "conversation_events": 0, "handoff_tickets": 0, "vault_values": 0}
+        removed = {"conversations": 0, "conversation_events": 0, "with_conversations": 0, "handoff_tickets": 0,
+                   "vault_values": 0, "vault_keys": 0, "consent_records": 0, "preferences": 0, "log_files": 0}
         with self.engine.connect() as conn:
             last_seen = conn.execute(sa.select(events.c.sender_id, sa.func.max(events.c.timestamp))
                                      .group_by(events.c.sender_id)).all() if _has_events_table(conn) else []
@@ -213,6 +214,13 @@ class DataRights:
                 return conn.execute(events.delete().where(events.c.id.in_(ids.scalar_subquery()))).rowcount
 
             removed["conversation_events"] += self._in_batches(conversation_batch)
+            # What else is kept under the id goes with the conversation (consents, preferences,
+            # tickets and vault values have periods of their own).
+            with self.engine.begin() as conn:
+                for name in WITH_THE_CONVERSATION:
+                    table = PER_SENDER[name]
+                    removed["with_conversations"] += conn.execute(
+                        table.delete().where(table.c.sender_id == sender_id)).rowcount
 
         cutoff = now - dt.timedelta(days=rules.handoff_tickets.finished_days)
 
@@ -244,6 +252,21 @@ class DataRights:
                         vault_items.c.sender_id == sender_id, vault_items.c.placeholder == placeholder)).rowcount
                     conn.execute(vault_purposes.delete().where(
                         vault_purposes.c.sender_id == sender_id, vault_purposes.c.placeholder == placeholder))
+        with self.engine.begin() as conn:
+            # A conversation key that locks nothing any more (no value, no held reply).
+            in_use = sa.union(sa.select(vault_items.c.sender_id), sa.select(agent_replies.c.sender_id),
+                              sa.select(events.c.sender_id) if _has_events_table(conn) else
+                              sa.select(vault_items.c.sender_id))
+            removed["vault_keys"] = conn.execute(vault_keys.delete().where(
+                vault_keys.c.sender_id.notin_(in_use.scalar_subquery()))).rowcount
+            consent_cutoff = now - dt.timedelta(days=rules.consent_records.days)
+            latest = sa.select(consent_ledger.c.sender_id).group_by(consent_ledger.c.sender_id).having(
+                sa.func.max(consent_ledger.c.recorded_at) >= consent_cutoff)
+            removed["consent_records"] = conn.execute(consent_ledger.delete().where(
+                consent_ledger.c.sender_id.notin_(latest.scalar_subquery()))).rowcount
+            removed["preferences"] = conn.execute(customer_preferences.delete().where(
+                customer_preferences.c.updated_at < now - dt.timedelta(days=rules.preferences.days))).rowcount
+        removed["log_files"] = _expire_logs(now - dt.timedelta(days=rules.logs.days))
         self.audit(actor, "retention_run", None, {"now": now.isoformat(), "removed": removed})
         return removed
 
@@ -261,6 +284,23 @@ class DataRights:
             conversations.append({"conversation": subject(sender_id), "turns": self._transcript(sender_id)})
         self.audit(actor, "training_export", None, {"conversations": len(conversations)})
         return conversations
+
+
+# Deleted with a conversation that is past its retention period.
+WITH_THE_CONVERSATION = ("pii_placeholders", "agent_reply_emits", "agent_replies", "address_change_requests",
+                         "order_checks")
+
+
+def _expire_logs(before: dt.datetime) -> int:
+    """Rotated server logs (`*.log.N`) last written before `before`; how many were deleted."""
+    from bot.config import settings
+
+    removed = 0
+    for path in settings().logs_dir.glob("*.log.*"):
+        if path.suffix.lstrip(".").isdigit() and path.stat().st_mtime < before.timestamp():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _policies() -> "Policies":

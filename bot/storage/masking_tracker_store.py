@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Text
 
@@ -31,6 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.pii.conversation import ConversationMasker
 from bot.storage.db import create_engine, erase_for_real, forget_erased
+from bot.storage.profiles import erasure_notice
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
 
@@ -74,7 +74,7 @@ class MaskingTrackerStore(SQLTrackerStore):
             # ...and from the WAL, in a thread: other conversations go on meanwhile.
             await asyncio.get_running_loop().run_in_executor(None, forget_erased, self.engine)
             logger.info("A conversation was erased on request (receipt %s).", receipt)
-            self._publish({"sender_id": tracker.sender_id, "event": "candor_erased", "timestamp": time.time()})
+            self._publish(erasure_notice(tracker.sender_id))
             return
         try:
             await super().save(tracker)

@@ -84,8 +84,15 @@ class HandoffTickets(PolicyModel):
     finished_days: conint(strict=True, ge=1)
 
 
+class Days(PolicyModel):
+    days: conint(strict=True, ge=1)
+
+
 class RetentionPolicy(PolicyModel):
     """`policies/retention.yml`: periods in days, counted from the last activity."""
 
     conversations: Conversations
     handoff_tickets: HandoffTickets
+    consent_records: Days
+    preferences: Days
+    logs: Days

@@ -147,3 +147,30 @@ def describe() -> Text:
         "event stream: " + ("RabbitMQ, masked events" if event_broker_url() else "none"),
     ]
     return "; ".join(parts)
+
+
+def erasure_notice(sender_id: Text) -> Dict[Text, Any]:
+    """What the event stream carries when a conversation is erased: consumers delete what they
+    hold of it."""
+    import time
+
+    return {"sender_id": sender_id, "event": "candor_erased", "timestamp": time.time()}
+
+
+def notify_erasure(sender_id: Text, broker: Any = None) -> bool:
+    """Publish the erasure notice outside the servers (the operator's `python -m bot data
+    erase`): to `broker`, else to the configured stream; False when there is none."""
+    import asyncio
+
+    async def _send() -> bool:
+        target = broker or await EventBrokerFromEnvironment.from_endpoint_config(None)
+        if target is None:
+            return False
+        target.publish(erasure_notice(sender_id))
+        pending = list(getattr(target, "_background_tasks", ()))
+        if pending:  # Rasa's Pika broker publishes in a background task
+            await asyncio.gather(*pending)
+        await target.close()
+        return True
+
+    return asyncio.run(_send())

@@ -106,11 +106,56 @@ def test_retention_removes_exactly_what_is_past_its_period() -> None:
     with engine().begin() as conn:
         conn.execute(vault_items.update().values(created_at=NOW - dt.timedelta(days=400)))
     removed = stores().data_rights.retention_run(now=NOW)
-    assert removed == {"conversations": 2, "conversation_events": 2, "handoff_tickets": 1, "vault_values": 1}
+    assert {k: removed[k] for k in ("conversations", "conversation_events", "handoff_tickets", "vault_values")} == {
+        "conversations": 2, "conversation_events": 2, "handoff_tickets": 1, "vault_values": 1}
     with engine().connect() as conn:
         left = {r[0] for r in conn.execute(sa.select(data_rights.events.c.sender_id))}
     assert left == {"recent", "old-but-consented"}
     assert stores().data_rights.retention_run(now=NOW) == {k: 0 for k in removed}  # idempotent
+
+
+def test_retention_takes_everything_kept_under_an_old_conversations_id(data_dir) -> None:
+    import os
+
+    from bot.storage.db import customer_preferences
+
+    _events_table()
+    rules = policies().retention
+    old = NOW - dt.timedelta(days=rules.conversations.default_days + 1)
+    for sender in ("stale", "fresh"):
+        _event(sender, "hi", old if sender == "stale" else NOW)
+        ConversationMasker(sender).mask_text(f"mail {sender}.person@example.com")
+        stores().orders.record_check(sender, "CND-100001", passed=False)
+        stores().orders.request_address_change(sender, "CND-100001", "<STREET_ADDRESS_1>")
+        ticket = stores().tickets.open_ticket(sender, "customer_request", "normal", {}, [])
+        reply = stores().tickets.hold_reply(ticket.id, sender, "sam", stores().vault.seal(sender, "{}"))
+        stores().tickets.emitted(sender, [reply])
+    with engine().begin() as conn:
+        conn.execute(vault_items.update().where(vault_items.c.sender_id == "stale").values(
+            created_at=NOW - dt.timedelta(days=400)))
+        conn.execute(customer_preferences.insert().values(
+            sender_id="gone-long-ago", ai_opt_out=True, updated_at=NOW - dt.timedelta(days=rules.preferences.days + 1)))
+    stores().consent.record("consented-long-ago", "improve_assistant", "granted", "v")
+    with engine().begin() as conn:
+        conn.execute(data_rights.consent_ledger.update().where(
+            data_rights.consent_ledger.c.sender_id == "consented-long-ago").values(
+            recorded_at=NOW - dt.timedelta(days=rules.consent_records.days + 1)))
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for name, age in (("rasa.log.1", rules.logs.days + 1), ("rasa.log.2", 1), ("rasa.log", 400)):
+        (logs / name).write_text("masked lines\n")
+        os.utime(logs / name, (NOW.timestamp() - age * 86400,) * 2)
+    removed = stores().data_rights.retention_run(now=NOW)
+    assert removed["consent_records"] == 1 and removed["preferences"] == 1 and removed["log_files"] == 1
+    assert sorted(p.name for p in logs.iterdir()) == ["rasa.log", "rasa.log.2"]  # the live log stays
+    with engine().connect() as conn:
+        for name, table in data_rights.PER_SENDER.items():
+            if name == "handoff_tickets":
+                continue  # open tickets wait for a human; finished ones have their own period
+            senders = {r.sender_id for r in conn.execute(sa.select(table.c.sender_id))}
+            assert "stale" not in senders, name
+            if name not in ("vault_items", "vault_purposes", "consent_ledger", "customer_preferences"):
+                assert "fresh" in senders, name
 
 
 def test_training_export_has_only_consenting_customers() -> None:

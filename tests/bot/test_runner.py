@@ -142,3 +142,60 @@ async def test_servers_keep_idle_connections_longer_than_their_http_clients(monk
     assert int(child_environment(settings())["SANIC_KEEP_ALIVE_TIMEOUT"]) > client_keeps
     monkeypatch.setenv("SANIC_KEEP_ALIVE_TIMEOUT", "120")
     assert child_environment(settings())["SANIC_KEEP_ALIVE_TIMEOUT"] == "120"  # an operator's choice stays
+
+
+@pytest.mark.parametrize("line, values", [
+    # An unspaced card number and a 20-character IBAN look like the servers' hex and session ids.
+    ("2026-12-01 10:00:00 ERROR rasa.core.processor  - failed on 'pay with 4111111111111111 now'",
+     ["4111111111111111"]),
+    ("2026-12-01 10:00:00 DEBUG rasa.core.processor  - text=NL91ABNA0417164300, intent=inform",
+     ["NL91ABNA0417164300"]),
+    ("2026-12-01 10:00:00 ERROR rasa.core.channels.rest  - rest.message.received.failure "
+     "text='my name is Jan de Vries, bsn 111222333'", ["Jan de Vries", "111222333"]),
+])
+def test_the_log_masker_never_lets_a_dropped_type_through_an_allow_rule(line, values) -> None:
+    from bot.pii.engine import engine
+    from bot.runner import LOG_ALLOW
+
+    masked = engine().mask(line, allow=LOG_ALLOW).text
+    for value in values:
+        assert value not in masked, masked
+
+
+def test_cors_for_every_origin_is_refused(monkeypatch) -> None:
+    from bot.runner import cors_arguments
+
+    for value in ("*", "https://*.shop.example"):
+        monkeypatch.setenv("CANDOR_CORS_ORIGINS", value)
+        with pytest.raises(SystemExit, match="any web page"):
+            cors_arguments()
+
+
+def test_server_logs_rotate_by_size(data_dir, monkeypatch) -> None:
+    from bot.runner import RotatingLog
+
+    monkeypatch.setenv("CANDOR_LOG_MAX_BYTES", "10000")
+    monkeypatch.setenv("CANDOR_LOG_BACKUPS", "2")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = RotatingLog(data_dir / "rasa.log")
+    for number in range(600):
+        log.write(f"line {number:04d} of a server's masked output\n")
+    log.close()
+    files = sorted(p.name for p in data_dir.iterdir())
+    assert files == ["rasa.log", "rasa.log.1", "rasa.log.2"]
+    assert all((data_dir / name).stat().st_size <= 10000 for name in files)
+    assert (data_dir / "rasa.log").read_text().splitlines()[-1] == "line 0599 of a server's masked output"
+
+
+def test_the_operators_erasure_is_published_on_the_event_stream(tmp_path) -> None:
+    import json
+
+    from rasa.core.brokers.file import FileEventBroker
+
+    from bot.storage.profiles import notify_erasure
+
+    stream = tmp_path / "events.log"
+    assert notify_erasure("cli-erased", broker=FileEventBroker(str(stream))) is True
+    [notice] = [json.loads(line) for line in stream.read_text().splitlines()]
+    assert notice["sender_id"] == "cli-erased" and notice["event"] == "candor_erased"
+    assert notify_erasure("cli-erased") is False  # no stream configured: nothing to tell
