@@ -67,7 +67,7 @@ cluster-packages:
 	    else echo "Need root to run: apt-get install$$missing" >&2; exit 1; fi; \
 	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      --no-install-recommends$$missing >/dev/null || exit 1; \
-	    for service in postgresql redis-server rabbitmq-server nginx; do \
+	    for service in $$missing; do \
 	      $$sudo service $$service stop >/dev/null 2>&1 || true; done; \
 	  fi
 
@@ -87,10 +87,10 @@ lint: $(STAMP) ## static checks for bugs (ruff: pyflakes, syntax, mutable defaul
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not outside_data and not cluster" tests
 
-$(BENCH_STAMP):
+$(BENCH_STAMP): tests/bench/requirements-evaluator.lock
 	@py=$$(scripts/find-python-bench) || exit 1; \
 	  if [ ! -x $(BENCH_VENV)/bin/python ]; then echo "Creating $(BENCH_VENV) with $$py"; "$$py" -m venv $(BENCH_VENV); fi
-	$(BENCH_VENV)/bin/python -m pip install --quiet presidio-evaluator==0.3.2
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r tests/bench/requirements-evaluator.lock
 	@touch $@
 
 $(EVALUATOR_SAMPLES): $(BENCH_STAMP) tests/bench/evaluator_samples.py

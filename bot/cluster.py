@@ -119,12 +119,15 @@ class Cluster:
     def _secrets(self) -> Dict[str, str]:
         """Passwords of the cluster's own services, made once (mode 600)."""
         path = self.home / "secrets.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        values = {"postgres": secrets.token_urlsafe(24), "redis": secrets.token_urlsafe(24)}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(values, out)
+        values = json.loads(path.read_text()) if path.exists() else {}
+        missing = [name for name in ("postgres", "redis", "rabbitmq") if name not in values]
+        if missing:
+            values.update({name: secrets.token_urlsafe(24) for name in missing})
+            fresh = path.with_suffix(".new")
+            fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                json.dump(values, out)
+            fresh.replace(path)
         return values
 
     def _start(self, name: str, command: List[str], env: Optional[dict] = None,
@@ -213,6 +216,16 @@ class Cluster:
     def rabbitmq(self) -> str:
         data = self._dir("rabbitmq")
         (data / "enabled_plugins").write_text("[].\n")
+        if not (data / "rabbitmq.conf").exists():
+            # A user of its own with a generated password instead of guest/guest (made when the
+            # node first boots; queues from before, masked events only, are not kept).
+            shutil.rmtree(data / "mnesia", ignore_errors=True)
+        password = self._secrets()["rabbitmq"]
+        fd = os.open(data / "rabbitmq.conf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as conf:
+            conf.write(f"default_user = candor\ndefault_pass = {password}\n"
+                       "default_permissions.configure = .*\ndefault_permissions.read = .*\n"
+                       "default_permissions.write = .*\n")
         env = dict(self.env)
         env.update(
             HOME=str(data),  # the Erlang cookie
@@ -231,8 +244,7 @@ class Cluster:
         if not os.path.exists(rabbit_server):
             rabbit_server = program("rabbitmq-server")
         child = self._start("rabbitmq", [rabbit_server], env=env, cwd=data)
-        # RabbitMQ's default user (guest) may only connect from loopback, where it listens.
-        url = f"amqp://guest:guest@127.0.0.1:{self.ports.rabbitmq}/"
+        url = f"amqp://candor:{password}@127.0.0.1:{self.ports.rabbitmq}/"
         _wait("RabbitMQ", lambda: _port_open(self.ports.rabbitmq), child, self.logs / "rabbitmq.log")
         self.stops.append(lambda: self._stop(epmd, signal.SIGTERM))
         self.stops.append(lambda: self._stop(child, signal.SIGTERM))

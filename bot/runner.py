@@ -1,6 +1,7 @@
 """Runs the action server and the Rasa server (or `rasa shell`) in the foreground.
 
-Ctrl-C (SIGINT) or SIGTERM stops both; if either dies, the other is stopped too, so no
+Ctrl-C (SIGINT) or SIGTERM stops both. An action server that dies is started again (a few
+times a minute at most); if the Rasa server dies, the action server is stopped too, so no
 process is left behind.
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ import regex
 from bot.config import PROJECT_ROOT, Settings, bind_address
 
 STOP_GRACE_SECONDS = 15
+# An action server that ends is started again, up to this many times a minute; then Candor stops.
+ACTION_SERVER_RESTARTS = 5
 
 
 KEEP_ALIVE_SECONDS = 75
@@ -233,6 +236,10 @@ class Supervisor:
         self.children.append(child)
         return child
 
+    def forget(self, child: subprocess.Popen) -> None:
+        """A child that ended and is not to be waited for again (it is being replaced)."""
+        self.children.remove(child)
+
     def stop(self) -> None:
         if self._stopping:
             return
@@ -313,11 +320,12 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
     suffix = f"-{os.environ['CANDOR_SERVER_ID']}" if os.environ.get("CANDOR_SERVER_ID") else ""
     actions_log = RotatingLog(current.logs_dir / f"actions{suffix}.log")
     rasa_log = RotatingLog(current.logs_dir / f"rasa{suffix}.log")
+    pumps: List[threading.Thread] = []
     try:
         actions = supervisor.start(
             action_server_command(current), env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-        pump_masked(actions.stdout, [actions_log])
+        pumps.append(pump_masked(actions.stdout, [actions_log]))
         if shell:
             # The shell stays in our process group so it keeps reading the terminal.
             shell_child = supervisor.start(
@@ -328,7 +336,7 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
             rasa_server_command(current, model), env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
-        pump_masked(server.stdout, [rasa_log, sys.stdout])
+        pumps.append(pump_masked(server.stdout, [rasa_log, sys.stdout]))
         if wait_until_up(f"http://127.0.0.1:{current.port}/", 300, server):
             where = f"stored in {token_file}" if token_file else "from CANDOR_API_TOKEN"
             print(
@@ -344,13 +352,31 @@ def run(current: Settings, model: Path, shell: bool = False) -> int:
                 f"Press Ctrl-C to stop.\n",
                 flush=True,
             )
-        ended = supervisor.first_exit()
-        print(f"A Candor process ended (exit code {ended.returncode}); stopping the other.", file=sys.stderr)
-        return ended.returncode or 1
+        restarts: List[float] = []
+        while True:
+            ended = supervisor.first_exit()
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60]
+            if ended is actions and len(restarts) < ACTION_SERVER_RESTARTS:
+                # Turns meanwhile hand over or say how to reach a person (a failed action call).
+                print(f"The action server ended (exit code {ended.returncode}); starting it again.",
+                      file=sys.stderr, flush=True)
+                supervisor.forget(actions)
+                actions = supervisor.start(
+                    action_server_command(current), env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                pumps.append(pump_masked(actions.stdout, [actions_log]))
+                restarts.append(now)
+                continue
+            print(f"A Candor process ended (exit code {ended.returncode}); stopping the other.", file=sys.stderr)
+            return ended.returncode or 1
     except KeyboardInterrupt:
         print("\nStopping Candor...", file=sys.stderr)
         return 0
     finally:
         supervisor.stop()
+        # The children are gone: let the pumps write their last lines, so no thread is still
+        # writing to the terminal while the interpreter shuts down (Python aborts then).
+        for pump in pumps:
+            pump.join(timeout=10)
         actions_log.close()
         rasa_log.close()

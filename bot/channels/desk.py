@@ -73,6 +73,12 @@ def human_label(agent: Agent, language: Optional[str] = None) -> str:
     return text_in(policies().messages["human_label"], language).format(name=agent.name)
 
 
+def for_agents(ticket: Dict[str, Any]) -> Dict[str, Any]:
+    """A ticket as the desk shows it: the customer by pseudonym (`customer`), never by the
+    channel's sender id (which may be a login name, a phone number or an e-mail address)."""
+    return {key: value for key, value in ticket.items() if key != "sender_id"}
+
+
 def _error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
@@ -142,17 +148,18 @@ class AgentDeskInput(InputChannel):
         @agent_only
         async def queue(request: Request, agent: Agent) -> HTTPResponse:
             escalate = policies().handoff.queue_priority
-            return response.json({"tickets": stores().tickets.queue(escalate)})
+            return response.json({"tickets": [for_agents(t) for t in stores().tickets.queue(escalate)]})
 
         @desk.route("/api/tickets/<ticket_id>", methods=["GET"])
         @agent_only
         async def ticket(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(stores().tickets.get_ticket(ticket_id))
+            return response.json(for_agents(stores().tickets.get_ticket(ticket_id)))
 
         @desk.route("/api/tickets/<ticket_id>/claim", methods=["POST"])
         @agent_only
         async def claim(request: Request, agent: Agent, ticket_id: str) -> HTTPResponse:
-            return response.json(stores().tickets.claim(ticket_id, agent.id, agents=[a.id for a in load_agents()]))
+            return response.json(for_agents(stores().tickets.claim(ticket_id, agent.id,
+                                                                   agents=[a.id for a in load_agents()])))
 
         @desk.route("/api/tickets/<ticket_id>/reply", methods=["POST"])
         @agent_only
@@ -160,7 +167,7 @@ class AgentDeskInput(InputChannel):
             text = _reply_text(request)
             ticket = stores().tickets.held_by(ticket_id, agent.id)
             await self._say(request, ticket, agent, text, kind="human_reply")
-            return response.json(stores().tickets.get_ticket(ticket_id))
+            return response.json(for_agents(stores().tickets.get_ticket(ticket_id)))
 
         @desk.route("/api/tickets/<ticket_id>/contact", methods=["GET"])
         @agent_only
@@ -194,7 +201,7 @@ class AgentDeskInput(InputChannel):
         await self._say(request, ticket, agent, policies().messages[notice].format(name=agent.name),
                         kind=status, resume=True, labelled=False)
         stores().tickets.finish(ticket_id, status)
-        return response.json(stores().tickets.get_ticket(ticket_id))
+        return response.json(for_agents(stores().tickets.get_ticket(ticket_id)))
 
     async def _say(
         self,

@@ -390,9 +390,7 @@ class PiiEngine:
         rule = self._rule(entity)
         metadata = result.recognition_metadata or {}
         pattern = metadata.get("pattern")
-        # A value that is never kept (card, IBAN, BSN: `drop`) is never let through by an allowed
-        # token either: a log's allow-rule for hex ids matched an unspaced card number.
-        if pattern in NAME_CUES or (rule is not None and (rule.beats_allow_list or rule.operator is Operator.drop)):
+        if pattern in NAME_CUES or (rule is not None and rule.beats_allow_list):
             holes: List[Tuple[int, int]] = []
         else:
             # A business token at the edge of (or covering) a finding is cut out of it; one
@@ -400,9 +398,14 @@ class PiiEngine:
             # What spaCy guessed (a name, a place) loses any business token inside it too.
             # A name after "I'm", a greeting or before a sign-off is a person, not a brand
             # ("hello, I'm Zara Jansen").
+            # A caller's own allow-rules (the log masker's: hex ids, session ids) never let a
+            # value that is never kept through (card, IBAN, BSN: `drop`): an unspaced card
+            # number looks like a hex id.
+            never_kept = rule is not None and rule.operator is Operator.drop
             holes = [(a, b) for a, b, kind in allowed
                      if (entity in NER_TYPES or a <= result.start or b >= result.end)
-                     and not (kind in NAME_LIKE_TOKENS and pattern in PERSON_CUES)]
+                     and not (kind in NAME_LIKE_TOKENS and pattern in PERSON_CUES)
+                     and not (kind == "extra" and never_kept)]
         kept = []
         pieces = _subtract((result.start, result.end), holes)
         cut = pieces != [(result.start, result.end)]

@@ -221,19 +221,25 @@ pii_placeholders = sa.Table(
 )
 
 
+# How long a write waits for another writer. Rasa's SQL tracker store writes on the server's
+# event loop, so every customer waits with it: a writer normally holds the lock for
+# milliseconds, and a lock held far longer (another program) fails the turn soon and clearly.
+BUSY_TIMEOUT_MS = 3000
+
+
 @functools.lru_cache(maxsize=8)
 def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
     """SQLite settings for several writers and for erasure that is real.
 
-    - WAL: readers do not block the writer, and a write waits (busy timeout) for another
-      instead of failing with "database is locked".
+    - WAL: readers do not block the writer, and a write waits (busy timeout, 3 s) for
+      another instead of failing with "database is locked" at once.
     - secure_delete: deleted rows are overwritten, not left in free pages; after an
       erasure, `forget_erased` checkpoints and truncates the WAL, where earlier versions of
       the erased pages would otherwise stay until overwritten.
     """
     if engine.dialect.name == "sqlite":
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
             dbapi_connection.execute("PRAGMA secure_delete = ON")
             dbapi_connection.execute("PRAGMA synchronous = NORMAL")
@@ -269,7 +275,7 @@ def forget_erased(engine: sa.engine.Engine) -> bool:
                 time.sleep(0.25)  # not holding any lock: other writers go first
             return False
         finally:
-            conn.exec_driver_sql("PRAGMA busy_timeout = 10000")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def vacuum(engine: sa.engine.Engine) -> None:

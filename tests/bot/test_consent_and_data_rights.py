@@ -242,7 +242,7 @@ def test_sqlite_runs_with_wal_and_an_erasure_leaves_nothing_in_the_wal(data_dir)
     ConversationMasker("wal-customer").mask_text("mail wal.person@example.com")
     with engine().connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 3000
     stores().data_rights.erase("wal-customer", actor="operator")
     wal = data_dir / "candor.db-wal"
     assert not wal.exists() or b"wal-customer" not in wal.read_bytes()

@@ -247,7 +247,7 @@ def test_one_engine_per_database_per_process(data_dir) -> None:
 
     assert db_engine() is db_engine()
     with db_engine().connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 3000
 
 
 async def test_the_event_stream_carries_exactly_the_masked_events_stored(canary, data_dir, tmp_path) -> None:

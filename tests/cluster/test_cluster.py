@@ -138,9 +138,19 @@ def stream(cluster):
     import aio_pika
 
     loop = asyncio.new_event_loop()
-    url = f"amqp://guest:guest@127.0.0.1:{cluster.port + 12}/"
+    password = cluster.secrets()["rabbitmq"]
+    url = f"amqp://candor:{password}@127.0.0.1:{cluster.port + 12}/"
+    guest = f"amqp://guest:guest@127.0.0.1:{cluster.port + 12}/"
+
+    async def refused_for_guest() -> bool:
+        try:
+            await (await aio_pika.connect(guest, timeout=10)).close()
+        except Exception:  # noqa: BLE001 - any refusal: RabbitMQ has no guest user here
+            return True
+        return False
 
     async def bind():
+        assert await refused_for_guest(), "RabbitMQ still accepts guest/guest"
         connection = await aio_pika.connect_robust(url)
         channel = await connection.channel()
         exchange = await channel.get_exchange("rasa-exchange")  # Rasa's, declared by the servers
@@ -251,7 +261,8 @@ def test_a_handoff_filed_on_one_server_is_answered_through_the_other_and_reaches
                 "select id from handoff_tickets where sender_id = %s", customer):
             time.sleep(0.5)
         queue = desk(cluster, agent, 2, "GET", "queue")["tickets"]  # the agent is on server 2
-        ticket = next(t for t in queue if t["sender_id"] == customer)
+        ids = {row[0] for row in cluster.sql("select id from handoff_tickets where sender_id = %s", customer)}
+        ticket = next(t for t in queue if t["id"] in ids)  # the desk names customers by pseudonym only
         assert ticket["channel"] == "socketio"
         assert cluster.tracker(customer, 2)["paused"] is True
         desk(cluster, agent, 2, "POST", f"tickets/{ticket['id']}/claim")
@@ -306,7 +317,8 @@ def test_erasure_through_one_server_leaves_nothing_of_the_sender_in_postgresql(c
     cluster.say(customer, "can I talk to a human", server=1)  # a ticket too
     assert cluster.sql("select count(*) from events where sender_id = %s", customer)[0][0] > 0
     desk_agent = add_agent(cluster, "noor")
-    ticket = next(t for t in desk(cluster, desk_agent, 1, "GET", "queue")["tickets"] if t["sender_id"] == customer)
+    ids = {row[0] for row in cluster.sql("select id from handoff_tickets where sender_id = %s", customer)}
+    ticket = next(t for t in desk(cluster, desk_agent, 1, "GET", "queue")["tickets"] if t["id"] in ids)
     desk(cluster, desk_agent, 1, "POST", f"tickets/{ticket['id']}/claim")
     desk(cluster, desk_agent, 1, "POST", f"tickets/{ticket['id']}/close")
     cluster.say(customer, "please delete all my data", server=2)
@@ -339,6 +351,62 @@ def test_the_event_stream_carries_every_event_masked(cluster, stream) -> None:
     for value in (*person.values(), person["email"].split("@")[0]):
         assert value not in body
     assert "<EMAIL_ADDRESS_1>" in body and "<PERSON_1>" in body
+
+
+def _service_pid(cluster: Cluster, program: str) -> int:
+    """The pid of one of the cluster's own services (its process started under the data dir's cluster folder)."""
+    out = subprocess.run(["pgrep", "-f", program], capture_output=True, text=True).stdout.split()
+    for pid in map(int, out):
+        environ = Path(f"/proc/{pid}/environ")
+        try:
+            if str(cluster.data_dir).encode() in environ.read_bytes() or str(cluster.data_dir) in " ".join(
+                    Path(f"/proc/{pid}/cmdline").read_text().split("\0")):
+                return pid
+        except OSError:
+            continue
+    raise AssertionError(f"no {program} of this cluster")
+
+
+def _post(cluster: Cluster, who: str, text: str, server: int) -> int:
+    try:
+        return requests.post(f"{cluster.url(server)}/webhooks/rest/webhook", json={"sender": who, "message": text},
+                             headers={"Authorization": f"Bearer {cluster.jwt(who)}"}, timeout=60).status_code
+    except requests.RequestException:
+        return 0
+
+
+def test_redis_and_rabbitmq_away_for_a_while_fail_turns_clearly_and_nothing_is_lost(cluster, stream) -> None:
+    """Redis (the lock store) frozen for 15 s: turns on either server fail clearly (503) or
+    wait, none is acknowledged without being stored; RabbitMQ frozen for 15 s: turns go on,
+    and the events of that time reach the stream once it is back."""
+    stream()  # what came before
+    customer = sender()
+    assert _post(cluster, customer, "hi", 1) == 200
+    redis = _service_pid(cluster, "redis-server")
+    os.kill(redis, signal.SIGSTOP)
+    try:
+        during = [(f"turn {i}: how can I pay?", _post(cluster, customer, f"turn {i}: how can I pay?", 1 + i % 2))
+                  for i in range(2)]
+    finally:
+        os.kill(redis, signal.SIGCONT)
+    assert all(status in (200, 503) for _, status in during), during
+    assert _post(cluster, customer, "turn after redis: how can I pay?", 2) == 200
+    stored = [e.get("text") for e in cluster.stored_events(customer) if e["event"] == "user"]
+    for text, status in during:
+        if status == 200:
+            assert text in stored
+    rabbit = _service_pid(cluster, "beam.smp")
+    os.kill(rabbit, signal.SIGSTOP)
+    try:
+        statuses = [_post(cluster, customer, f"while the stream is away {i}: how can I pay?", 1 + i % 2)
+                    for i in range(2)]
+        time.sleep(10)
+    finally:
+        os.kill(rabbit, signal.SIGCONT)
+    assert statuses == [200, 200]  # the stream is not on the turn's path
+    published = [e.get("text") for e in stream(until_quiet=10.0) if e.get("sender_id") == customer]
+    for i in range(2):
+        assert f"while the stream is away {i}: how can I pay?" in published
 
 
 def test_no_service_keeps_personal_data_on_disk(cluster, stream) -> None:

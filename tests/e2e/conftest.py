@@ -112,7 +112,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
     page_port = free_port()
     output = tmp / f"run-{port}.log"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "CANDOR_ACTION_SECRET"},  # made in the data dir
         "CANDOR_DATA_DIR": str(data_dir),
         "CANDOR_PORT": str(port),
         "CANDOR_ACTIONS_PORT": str(actions_port),

@@ -30,7 +30,7 @@ def test_rest_needs_a_token_for_the_sender_and_stores_nothing_without_one(candor
     assert wrong_sender.status_code == 403
     forged = jwt.encode({"sub": victim}, "not-the-shops-key", algorithm="HS256")
     assert requests.post(url, json=body, headers={"Authorization": f"Bearer {forged}"}, timeout=30).status_code == 401
-    expired = jwt.encode({"sub": victim, "exp": int(time.time()) - 5}, candor.jwt_secret, algorithm="HS256")
+    expired = jwt.encode({"sub": victim, "exp": int(time.time()) - 60}, candor.jwt_secret, algorithm="HS256")
     refused = requests.post(url, json=body, headers={"Authorization": f"Bearer {expired}"}, timeout=30)
     assert refused.status_code == 401 and "expired" in refused.json()["error"]
     streamed = requests.post(f"{url}?stream=true", json=body, headers=candor.identity(victim), timeout=30)

@@ -77,7 +77,10 @@ def test_an_order_is_shown_only_after_the_owner_check(candor) -> None:
     asked = " ".join(texts(candor.say(customer, f"where is order {order['order_number']}?")))
     assert "postcode" in asked and "shipped" not in asked
     wrong = " ".join(texts(candor.say(customer, "1111 AA")))
-    assert "doesn't match" in wrong and "shipped" not in wrong
+    assert "don't match" in wrong and "shipped" not in wrong
+    # Several postcodes in one message: none is tried (each counts), one at a time.
+    several = " ".join(texts(candor.say(customer, f"postcode 1111 AA or postcode 2222 BB or postcode {order['postcode']}")))
+    assert "one fact at a time" in several and "shipped" not in several
     answer = " ".join(texts(candor.say(customer, f"postcode {order['postcode']}")))
     assert order["order_number"] in answer and "shipped" in answer
     # Nothing of the postcode is stored raw.
