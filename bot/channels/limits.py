@@ -23,6 +23,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.channels.rate import sender_turns
 from bot.config import settings
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import text_in
@@ -66,20 +67,27 @@ def metadata_problem(metadata: Any) -> Optional[str]:
     return None
 
 
-async def screened(text: str) -> str:
+async def screened(text: str, sender_id: Optional[str] = None) -> str:
     """`text` once its personal data has been found in time (findings cached in the engine),
-    else the withheld marker."""
+    else the withheld marker. An analysis that ran out of time goes on in its worker (a
+    process cannot be interrupted): the sender's next message waits for it to end, so one
+    sender never holds more than one worker."""
     if not text or not text.strip():
         return text
-    try:
-        await asyncio.wait_for(analysis_process.analyze(text), settings().mask_time_limit)
-        return text
-    except asyncio.TimeoutError:
+    analysis = asyncio.ensure_future(analysis_process.analyze(text))
+    analysis.add_done_callback(lambda done: done.cancelled() or done.exception())  # never "unretrieved"
+    done, _ = await asyncio.wait({analysis}, timeout=settings().mask_time_limit)
+    if analysis not in done:
         logger.error("Personal-data analysis took longer than %ss; the message is withheld.",
                      settings().mask_time_limit)
-    except Exception as exc:  # noqa: BLE001 - fail closed
-        logger.error("Personal-data analysis failed (%s); the message is withheld.", type(exc).__name__)
-    return WITHHELD
+        if sender_id:
+            sender_turns().busy_until(sender_id, analysis)
+        return WITHHELD
+    if analysis.exception() is not None:  # fail closed
+        logger.error("Personal-data analysis failed (%s); the message is withheld.",
+                     type(analysis.exception()).__name__)
+        return WITHHELD
+    return text
 
 
 async def understood(message: UserMessage) -> Any:
@@ -98,6 +106,11 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
     event loop and passes it on (withheld when the analysis failed)."""
 
     async def handle(message: UserMessage) -> None:
+        """Raises `Busy` when the sender has too many messages waiting already."""
+        async with sender_turns().turn(message.sender_id or ""):
+            return await through(message)
+
+    async def through(message: UserMessage) -> None:
         if too_long(message.text):
             language = detect(message.text[:1000]) or hinted(message.metadata) or languages().default
             text = text_in(policies().messages["too_long"], language).format(
@@ -105,7 +118,7 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
             await message.output_channel.send_text_message(message.sender_id, text)
             return None
         if isinstance(message.text, str):
-            message.text = await screened(message.text)
+            message.text = await screened(message.text, message.sender_id)
             # The language travels with the message (the session start reads it there),
             # judged on the masked text: names and places say nothing about it.
             if message.text != WITHHELD and not message.text.startswith("/"):

@@ -9,17 +9,21 @@ the server's memory: each server of a cluster counts its own share.
 Configuration (whole numbers, 0 switches that limit off):
 `CANDOR_SENDER_BURST` (default 20), `CANDOR_SENDER_PER_MINUTE` (30),
 `CANDOR_ADDRESS_BURST` (300), `CANDOR_ADDRESS_PER_MINUTE` (1200).
+Besides the rate, one sender's messages pass the door one at a time, with at most
+`CANDOR_SENDER_QUEUE` (3) waiting: a burst of heavy messages occupies one analysis worker.
 Behind a proxy the address is the proxy's unless the proxy is listed in
 `CANDOR_TRUSTED_PROXIES` (comma-separated IPs), whose `X-Forwarded-For` is then believed.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, Mapping, Optional, Tuple
 
 MAX_KEYS = 100_000  # buckets kept per limiter; the least recently used go first
 
@@ -101,3 +105,55 @@ def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
 def retry_after(seconds: float) -> str:
     """The `Retry-After` header's value: whole seconds, at least one."""
     return str(max(1, math.ceil(seconds)))
+
+
+class Busy(Exception):
+    """The sender already has as many messages waiting as are allowed."""
+
+
+class SenderTurns:
+    """One message of a sender at a time through the door (analysis, NLU, the turn), and at
+    most `waiting` more queued behind it; beyond that `Busy`. So one sender occupies at most
+    one analysis worker, however many messages they fire at once."""
+
+    def __init__(self, waiting: int = 3) -> None:
+        self.waiting = waiting
+        self._counts: Dict[str, int] = {}
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._unfinished: Dict[str, "asyncio.Future[Any]"] = {}
+
+    def busy_until(self, sender_id: str, work: "asyncio.Future[Any]") -> None:
+        """Work of this sender's that goes on after their turn (an analysis past its time
+        limit): their next turn starts when it ends."""
+        self._unfinished[sender_id] = work
+        work.add_done_callback(lambda _: self._unfinished.pop(sender_id, None)
+                               if self._unfinished.get(sender_id) is work else None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, sender_id: str) -> AsyncIterator[None]:
+        if self._counts.get(sender_id, 0) > self.waiting:
+            raise Busy(sender_id)
+        self._counts[sender_id] = self._counts.get(sender_id, 0) + 1
+        lock = self._locks.setdefault(sender_id, asyncio.Lock())
+        try:
+            async with lock:
+                unfinished = self._unfinished.get(sender_id)
+                if unfinished is not None:
+                    await asyncio.wait({unfinished})
+                yield
+        finally:
+            self._counts[sender_id] -= 1
+            if not self._counts[sender_id]:
+                del self._counts[sender_id]
+                self._locks.pop(sender_id, None)
+
+
+_turns: Dict[int, SenderTurns] = {}
+
+
+def sender_turns() -> SenderTurns:
+    """The server's queue of turns per sender (`CANDOR_SENDER_QUEUE` waiting, default 3)."""
+    waiting = _number("CANDOR_SENDER_QUEUE", 3)
+    if waiting not in _turns:
+        _turns[waiting] = SenderTurns(waiting)
+    return _turns[waiting]

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.limits import at_the_door, metadata_problem
 from bot.channels.paused import answer_while_paused
-from bot.channels.rate import client_address, retry_after, wait_for_address, wait_for_sender
+from bot.channels.rate import Busy, client_address, retry_after, wait_for_address, wait_for_sender
 from bot.identity import IdentityError, bearer, verify
 from bot.storage import stores
 
@@ -86,6 +86,8 @@ class CandorRestInput(RestInput):
             held = deliver_held_replies(collector, sender)
             try:
                 await door(message)
+            except Busy:
+                return _too_many(2.0)
             except Exception as exc:  # noqa: BLE001 - the customer is told; the text is not logged
                 logger.error("A REST turn failed (%s: %s); answered 503, nothing acknowledged.",
                              type(exc).__name__, str(exc)[:200])

@@ -43,7 +43,7 @@ from bot.guardrails.texts import text_in
 from bot.language import detect, hinted, languages
 from bot.channels.limits import at_the_door, metadata_problem, too_long
 from bot.channels.paused import answer_while_paused
-from bot.channels.rate import client_address, wait_for_address, wait_for_sender
+from bot.channels.rate import Busy, client_address, wait_for_address, wait_for_sender
 from bot.identity import LEEWAY_SECONDS, IdentityError, verify_claims
 from bot.storage import stores
 from bot.storage.profiles import redis_url
@@ -366,6 +366,9 @@ class CandorSocketIOInput(SocketIOInput):
                 if not too_long(message.text):
                     await answer_while_paused(getattr(getattr(server.get("app"), "ctx", None), "agent", None), message)
                 await on_new_message(message)
+            except Busy:
+                await say(sid, "slow_down", data)
+                return
             except Exception as exc:  # noqa: BLE001 - the customer is told; the text is not logged
                 logger.error("A socket.io turn failed (%s: %s); the customer was asked to send it again.",
                              type(exc).__name__, str(exc)[:200])

@@ -167,3 +167,52 @@ async def test_the_analysis_runs_in_its_own_process_and_a_dead_one_is_replaced()
     third = await analysis_process.analyze("call me on +31 6 12345678")
     assert [f.entity_type for f in third] == ["PHONE_NUMBER"]
     assert set(analysis_process.ANALYSIS.pool()._processes).isdisjoint(workers)
+
+
+def test_token_buckets_refuse_past_the_burst_and_refill_with_time() -> None:
+    from bot.channels.rate import TokenBuckets
+
+    now = [1000.0]
+    buckets = TokenBuckets(burst=3, per_minute=60, clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a") == 1.0  # one more in a second
+    assert buckets.take("b") == 0.0  # another key has its own bucket
+    now[0] += 2.0
+    assert buckets.take("a") == 0.0
+    assert TokenBuckets(burst=0, per_minute=60).take("a") == 0.0  # off
+
+
+def test_the_client_address_is_the_proxys_unless_it_is_trusted(monkeypatch) -> None:
+    from bot.channels.rate import client_address
+
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 10.0.0.2"}
+    monkeypatch.delenv("CANDOR_TRUSTED_PROXIES", raising=False)
+    assert client_address("127.0.0.1", forwarded) == "127.0.0.1"  # anyone can send the header
+    monkeypatch.setenv("CANDOR_TRUSTED_PROXIES", "127.0.0.1")
+    assert client_address("127.0.0.1", forwarded) == "203.0.113.9"
+    assert client_address("198.51.100.7", forwarded) == "198.51.100.7"
+
+
+async def test_one_senders_messages_pass_the_door_one_at_a_time_with_a_short_queue() -> None:
+    import asyncio
+
+    from bot.channels.rate import Busy, SenderTurns
+
+    turns, inside, most, order = SenderTurns(waiting=2), [0], [0], []
+
+    async def message(sender: str, number: int) -> str:
+        try:
+            async with turns.turn(sender):
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                await asyncio.sleep(0.05)
+                order.append(number)
+                inside[0] -= 1
+            return "done"
+        except Busy:
+            return "busy"
+
+    results = await asyncio.gather(*(message("flood", n) for n in range(6)), message("other", 99))
+    assert results[:3] == ["done"] * 3 and results[3:6] == ["busy"] * 3 and results[6] == "done"
+    assert order.index(99) < 2  # the other customer did not wait behind the flood
+    assert most[0] == 2  # one of each sender at a time

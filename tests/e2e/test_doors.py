@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 import requests
@@ -56,3 +57,61 @@ def test_the_rasa_servers_secret_is_what_the_action_server_wants(candor) -> None
                              json=_forged_export(candor, customer),
                              headers={"X-Candor-Action-Secret": secret}, timeout=30)
     assert answered.status_code == 200
+
+
+def _raw_post(candor, customer, body, headers=None, timeout=60):
+    return requests.post(f"{candor.url}/webhooks/rest/webhook", data=body, timeout=timeout,
+                         headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def test_the_body_is_bounded_and_the_token_comes_before_it_is_read(candor) -> None:
+    customer = sender()
+    huge = b'{"message": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    assert _raw_post(candor, customer, huge, candor.identity(customer)).status_code == 413
+    assert _raw_post(candor, customer, b"{not json", {}).status_code == 401  # no token: not even parsed
+    assert _raw_post(candor, customer, b"{not json", candor.identity(customer)).status_code == 400
+    for message in (42, ["a"], {"text": "hi"}, None):
+        answered = requests.post(f"{candor.url}/webhooks/rest/webhook", json={"message": message},
+                                 headers=candor.identity(customer), timeout=30)
+        assert answered.status_code == 400 and "'message' must be a string" in answered.json()["error"]
+    assert candor.query("select count(*) from events where sender_id = ?", customer) == [(0,)]
+
+
+def test_one_sender_cannot_send_hundreds_of_turns(candor) -> None:
+    customer = sender()
+    statuses = [requests.post(f"{candor.url}/webhooks/rest/webhook", json={"message": f"hi {i}"},
+                              headers=candor.identity(customer), timeout=60).status_code for i in range(40)]
+    assert 429 in statuses and statuses[:5] == [200] * 5
+    refused = requests.post(f"{candor.url}/webhooks/rest/webhook", json={"message": "again"},
+                            headers=candor.identity(customer), timeout=60)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    # Nobody else is held back by it.
+    other = sender()
+    assert candor.say(other, "which payment methods do you accept?")
+
+
+def test_a_flood_of_hostile_messages_from_one_sender_leaves_other_customers_served(candor) -> None:
+    """Heavy messages fired at once by one sender pass the door one at a time (the rest are
+    refused), so they occupy one analysis worker: another customer is answered, not withheld."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    attacker, other = sender(), sender()
+    candor.say(other, "hi")
+    hostile = "a." * 2000
+
+    def attack(_: int) -> int:
+        return requests.post(f"{candor.url}/webhooks/rest/webhook", json={"message": hostile},
+                             headers=candor.identity(attacker), timeout=180).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        flood = [pool.submit(attack, i) for i in range(12)]
+        time.sleep(1.0)
+        started = time.monotonic()
+        answer = [m.get("text", "") for m in candor.say(other, "how long does delivery take?")]
+        waited = time.monotonic() - started
+        statuses = [f.result() for f in flood]
+    assert any("working days" in t for t in answer), answer
+    assert waited < 8, waited
+    assert statuses.count(429) >= 6, statuses  # one analysed at a time, three waiting, the rest refused
+    texts_stored = [e.get("text") for e in candor.tracker(other)["events"] if e.get("event") == "user"]
+    assert "[withheld: personal data could not be checked]" not in texts_stored
