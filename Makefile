@@ -36,8 +36,7 @@ help: ## list the targets
 $(STAMP): requirements.lock
 	@py=$$(scripts/find-python310) || exit 1; \
 	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
 setup: $(STAMP) ## create .venv from requirements.lock, the data dir and its fake orders
@@ -156,10 +155,8 @@ bench-languages: $(MODEL) ## one bilingual NLU model vs one per language, on the
 bench-pii: $(STAMP) $(EVALUATOR_SAMPLES) ## PII benchmark: vanilla Presidio vs Candor on outside and own data
 	$(PY) -m tests.bench.bench_pii --evaluator $(EVALUATOR_SAMPLES)
 
-lock: ## re-resolve requirements.in into requirements.lock
-	@py=$$(scripts/find-python310) || exit 1; tmp=$$(mktemp -d); \
-	  "$$py" -m venv $$tmp/venv && $$tmp/venv/bin/pip install --quiet -r requirements.in && \
-	  $$tmp/venv/bin/pip freeze > requirements.lock && rm -rf $$tmp
+lock: ## re-resolve requirements.in into requirements.lock (pinned, with hashes)
+	@scripts/lock
 
 clean: ## remove the venvs, models and test results (not the data dir)
 	rm -rf $(VENV) $(BENCH_VENV) models results .rasa

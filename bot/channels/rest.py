@@ -9,7 +9,7 @@ customer's next message, labelled as from a human agent (`"metadata": {"from": "
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -61,13 +61,9 @@ class CandorRestInput(RestInput):
             wait = wait_for_address(client_address(request.ip, request.headers))
             if wait:
                 return _too_many(wait)
-            try:
-                sender = verify(bearer(request.headers))
-            except IdentityError as exc:
-                return response.json({"error": str(exc)}, status=401)
-            wait = wait_for_sender(sender)
-            if wait:
-                return _too_many(wait)
+            sender = _signed_in(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
             try:
                 body = request.json
             except Exception:  # noqa: BLE001 - Sanic raises several kinds for bad JSON
@@ -101,18 +97,24 @@ class CandorRestInput(RestInput):
         async def export(request: Request) -> HTTPResponse:
             """Everything stored about the token's customer, as a JSON file (the same export
             "what data do you have about me?" gives in the chat)."""
-            try:
-                sender = verify(bearer(request.headers))
-            except IdentityError as exc:
-                return response.json({"error": str(exc)}, status=401)
-            wait = wait_for_sender(sender)
-            if wait:
-                return _too_many(wait)
+            sender = _signed_in(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
             return response.json(stores().data_rights.export(sender), headers={
                 "Content-Disposition": 'attachment; filename="candor-data-export.json"',
                 "Cache-Control": "no-store"})
 
         return webhook
+
+
+def _signed_in(request: Request) -> Union[str, HTTPResponse]:
+    """The token's sender id, or the answer when there is none (401) or they send too fast (429)."""
+    try:
+        sender = verify(bearer(request.headers))
+    except IdentityError as exc:
+        return response.json({"error": str(exc)}, status=401)
+    wait = wait_for_sender(sender)
+    return _too_many(wait) if wait else sender
 
 
 def _too_many(wait: float) -> HTTPResponse:

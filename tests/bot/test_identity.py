@@ -102,3 +102,12 @@ def test_the_data_dir_is_the_owners_only(data_dir) -> None:
     settings().lock_down()
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "candor.db").stat().st_mode) == 0o600
+
+
+def test_a_socket_binding_ends_when_its_token_does() -> None:
+    from bot.channels.socketio import Binding
+    from bot.identity import LEEWAY_SECONDS
+
+    assert not Binding("c", None).expired()
+    assert not Binding("c", time.time() - LEEWAY_SECONDS + 5).expired()
+    assert Binding("c", time.time() - LEEWAY_SECONDS - 5).expired()
