@@ -197,6 +197,9 @@ class RotatingLog:
         self.handler.close()
 
 
+MAX_LOG_LINE = 8000
+
+
 def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
     """Copy a child's output line by line through the PII masker into the log and terminal."""
     from bot.pii.engine import engine
@@ -206,6 +209,8 @@ def pump_masked(source: IO[bytes], targets: List[IO[str]]) -> threading.Thread:
     def _run() -> None:
         for raw in iter(source.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            if len(line) > MAX_LOG_LINE:  # bounded work for the masker, whatever a server printed
+                line = f"{line[:MAX_LOG_LINE]} [{len(line) - MAX_LOG_LINE} more characters not logged]"
             try:
                 line = pii.mask(line, allow=LOG_ALLOW).text
             except Exception:  # noqa: BLE001 - never print what could not be checked

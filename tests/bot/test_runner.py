@@ -199,3 +199,17 @@ def test_the_operators_erasure_is_published_on_the_event_stream(tmp_path) -> Non
     [notice] = [json.loads(line) for line in stream.read_text().splitlines()]
     assert notice["sender_id"] == "cli-erased" and notice["event"] == "candor_erased"
     assert notify_erasure("cli-erased") is False  # no stream configured: nothing to tell
+
+
+def test_the_log_pump_masks_and_bounds_every_line() -> None:
+    import io
+
+    from bot.runner import MAX_LOG_LINE, pump_masked
+
+    source = io.BytesIO(b"DEBUG rasa.core.processor  - Received user message 'mail jan.devries@example.com'\n"
+                        + b"y " * 60_000 + b"\n")
+    target = io.StringIO()
+    pump_masked(source, [target]).join(timeout=60)
+    first, second = target.getvalue().splitlines()
+    assert "jan.devries@example.com" not in first and "Received user message" in first
+    assert len(second) < MAX_LOG_LINE + 100 and second.endswith("more characters not logged]")
