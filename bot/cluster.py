@@ -311,6 +311,8 @@ http {{
         children = []
         for name, port, actions in zip(SERVERS, self.ports.servers, self.ports.actions):
             env = dict(self.env, CANDOR_PORT=str(port), CANDOR_ACTIONS_PORT=str(actions), CANDOR_SERVER_ID=name)
+            # nginx, on loopback, names the client in X-Forwarded-For (the per-address limit).
+            env.setdefault("CANDOR_TRUSTED_PROXIES", "127.0.0.1")
             log = self.logs / f"cluster-{name}.log"
             child = self._start(f"cluster-{name}", [sys.executable, "-m", "bot", "run"], env=env,
                                 cwd=PROJECT_ROOT)

@@ -93,12 +93,16 @@ def wait_for_address(address: Optional[str]) -> float:
 
 
 def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
-    """The client's address: the peer's, or the first hop of `X-Forwarded-For` when the peer
-    is a trusted proxy (`CANDOR_TRUSTED_PROXIES`)."""
+    """The client's address: the peer's or, when the peer is a trusted proxy
+    (`CANDOR_TRUSTED_PROXIES`), the last address in `X-Forwarded-For` that is not one of
+    them (the proxy appends the address it saw; what a client writes there itself comes
+    before it and is not believed)."""
     trusted = {p.strip() for p in os.environ.get("CANDOR_TRUSTED_PROXIES", "").split(",") if p.strip()}
     forwarded = headers.get("X-Forwarded-For") or headers.get("x-forwarded-for") or ""
-    if peer in trusted and forwarded.strip():
-        return forwarded.split(",")[0].strip()[:64]
+    if peer in trusted:
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if hop not in trusted:
+                return hop[:64]
     return (peer or "unknown")[:64]
 
 

@@ -185,12 +185,14 @@ def test_token_buckets_refuse_past_the_burst_and_refill_with_time() -> None:
 def test_the_client_address_is_the_proxys_unless_it_is_trusted(monkeypatch) -> None:
     from bot.channels.rate import client_address
 
-    forwarded = {"X-Forwarded-For": "203.0.113.9, 10.0.0.2"}
+    # The client wrote 198.51.100.1 itself; the proxy appended the address it saw.
+    forwarded = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
     monkeypatch.delenv("CANDOR_TRUSTED_PROXIES", raising=False)
     assert client_address("127.0.0.1", forwarded) == "127.0.0.1"  # anyone can send the header
     monkeypatch.setenv("CANDOR_TRUSTED_PROXIES", "127.0.0.1")
     assert client_address("127.0.0.1", forwarded) == "203.0.113.9"
-    assert client_address("198.51.100.7", forwarded) == "198.51.100.7"
+    assert client_address("127.0.0.1", {}) == "127.0.0.1"
+    assert client_address("198.51.100.7", forwarded) == "198.51.100.7"  # not through the proxy
 
 
 async def test_one_senders_messages_pass_the_door_one_at_a_time_with_a_short_queue() -> None:

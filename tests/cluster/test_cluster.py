@@ -56,6 +56,7 @@ class Cluster:
         # model would double the start-up on a 2-core CI machine, and they move no guarantee
         # across servers (tests/e2e/test_nlu_process.py checks the worker's parse).
         self.env["CANDOR_NLU_PROCESS"] = "off"
+        self.env["CANDOR_ADDRESS_BURST"] = "100000"  # every test customer comes from 127.0.0.1
         self.process = subprocess.Popen([sys.executable, "-m", "bot", "run-cluster"], cwd=PROJECT_ROOT,
                                         env=self.env, stdout=self.output.open("w"), stderr=subprocess.STDOUT)
 

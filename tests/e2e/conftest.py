@@ -120,6 +120,9 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         "CANDOR_JWT_SECRET": jwt_secret,
         "CANDOR_LOG_LEVEL": log_level,
         "CANDOR_CORS_ORIGINS": f"http://127.0.0.1:{page_port}",
+        # Every test's customers come from 127.0.0.1: the per-address limit (its own unit
+        # test) would make one test's traffic refuse the next test's.
+        "CANDOR_ADDRESS_BURST": "100000",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],

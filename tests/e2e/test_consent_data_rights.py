@@ -140,8 +140,10 @@ def test_erasure_is_confirmed_then_leaves_nothing_but_a_receipt(candor) -> None:
     assert erased and erased[-1].startswith("Done: everything we stored about you here is deleted")
     receipt = erased[-1].split("receipt is ")[1].split(" ")[0]
 
-    stored = b"".join(p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file())
-    assert customer.encode() not in stored, "the sender id survived erasure"
+    files = {p: p.read_bytes() for p in candor.data_dir.rglob("*") if p.is_file()}
+    stored = b"".join(files.values())
+    assert customer.encode() not in stored, ("the sender id survived erasure in",
+                                             [p.name for p, data in files.items() if customer.encode() in data])
     assert email.encode() not in stored and name.encode() not in stored
     for ciphertext in ciphertexts:
         assert bytes(ciphertext) not in stored
