@@ -248,7 +248,7 @@ def erase_for_real(engine: sa.engine.Engine) -> sa.engine.Engine:
     return engine
 
 
-CHECKPOINT_TRIES = 20
+CHECKPOINT_TRIES = 40
 
 
 def forget_erased(engine: sa.engine.Engine) -> bool:
@@ -273,6 +273,9 @@ def forget_erased(engine: sa.engine.Engine) -> bool:
                 if busy is None or not busy[0]:
                     return True
                 time.sleep(0.25)  # not holding any lock: other writers go first
+            logging.getLogger(__name__).warning(
+                "After an erasure the WAL could not be emptied yet (the database stayed busy); "
+                "the next checkpoint will.")
             return False
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
