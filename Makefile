@@ -28,7 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
                    $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py
 
-.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e test-cluster audit bench bench-pii bench-languages lock clean
+.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e test-cluster audit bench bench-pii bench-nlu bench-languages lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -148,6 +148,9 @@ test: setup ## set up if needed and run every check: lint, unit, PII, validate, 
 
 bench: setup $(MODEL) cluster-packages ## load benchmark over REST: Candor (guardrails on, masking off, the cluster) against a stock rasa init assistant
 	PATH="$$PATH:/usr/sbin" $(PY) -m tests.bench.bench_load --masking-off --cluster
+
+bench-nlu: $(MODEL) ## served / safe / wrong on outside requests (CLINC150, RasaHQ retail demo), per writing style and intent
+	$(PY) -m tests.bench.bench_nlu
 
 bench-languages: $(MODEL) ## one bilingual NLU model vs one per language, on the held-out sets
 	$(PY) -m tests.bench.bench_languages
