@@ -410,6 +410,27 @@ def test_redis_and_rabbitmq_away_for_a_while_fail_turns_clearly_and_nothing_is_l
         assert f"while the stream is away {i}: how can I pay?" in published
 
 
+def test_the_presence_of_a_server_that_stopped_renewing_expires(cluster) -> None:
+    """A server that crashed leaves its sockets in Redis; past the expiry they no longer
+    count, so a human reply for such a customer is held instead of pushed to nobody."""
+    from bot.channels.socketio import Presence
+
+    url = f"redis://:{cluster.secrets()['redis']}@127.0.0.1:{cluster.port + 11}/1"
+
+    async def check() -> None:
+        presence = Presence(url, "crashed")
+        ghost = sender()
+        await presence.redis.zadd(presence._key(ghost), {"crashed:sid-1": time.time() - Presence.EXPIRES_SECONDS - 5})
+        assert not await presence.connected(ghost)
+        await presence.arrived(ghost, "sid-2")
+        assert await presence.connected(ghost)
+        await presence.left(ghost, "sid-2")
+        assert not await presence.connected(ghost)
+        await presence.redis.close()
+
+    asyncio.new_event_loop().run_until_complete(check())
+
+
 def test_no_service_keeps_personal_data_on_disk(cluster, stream) -> None:
     customer = sender()
     person = fake_person()
