@@ -133,6 +133,7 @@ async def parse_all(model: Path, texts: Iterable[str]) -> List[str]:
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)  # not a debug line per parse
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # nor a warning per spaCy label
 
     agent = Agent.load(str(model))
     intents = []
