@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -271,6 +272,12 @@ def test_a_handoff_filed_on_one_server_is_answered_through_the_other_and_reaches
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any("Sam here" in m.get("text", "") for m in received):
             time.sleep(0.3)
+        # Pushed through the other server; held until the customer's next turn shows it arrived.
+        client.emit("user_uttered", {"message": "thanks Sam", "session_id": customer})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and cluster.sql(
+                "select count(*) from agent_replies where sender_id = %s", customer) != [(0,)]:
+            time.sleep(0.3)
     finally:
         client.disconnect()
     human = [m for m in received if "Sam here" in m.get("text", "")]
@@ -354,18 +361,12 @@ def test_the_event_stream_carries_every_event_masked(cluster, stream) -> None:
     assert "<EMAIL_ADDRESS_1>" in body and "<PERSON_1>" in body
 
 
-def _service_pid(cluster: Cluster, program: str) -> int:
-    """The pid of one of the cluster's own services (its process started under the data dir's cluster folder)."""
-    out = subprocess.run(["pgrep", "-f", program], capture_output=True, text=True).stdout.split()
-    for pid in map(int, out):
-        environ = Path(f"/proc/{pid}/environ")
-        try:
-            if str(cluster.data_dir).encode() in environ.read_bytes() or str(cluster.data_dir) in " ".join(
-                    Path(f"/proc/{pid}/cmdline").read_text().split("\0")):
-                return pid
-        except OSError:
-            continue
-    raise AssertionError(f"no {program} of this cluster")
+def _service_pid(port: int) -> int:
+    """The pid of the process listening on one of the cluster's own service ports (`ss`)."""
+    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"pid=(\d+)", out)
+    assert found, f"nothing listens on {port}: {out!r}"
+    return int(found.group(1))
 
 
 def _post(cluster: Cluster, who: str, text: str, server: int) -> int:
@@ -383,7 +384,7 @@ def test_redis_and_rabbitmq_away_for_a_while_fail_turns_clearly_and_nothing_is_l
     stream()  # what came before
     customer = sender()
     assert _post(cluster, customer, "hi", 1) == 200
-    redis = _service_pid(cluster, "redis-server")
+    redis = _service_pid(cluster.port + 11)
     os.kill(redis, signal.SIGSTOP)
     try:
         during = [(f"turn {i}: how can I pay?", _post(cluster, customer, f"turn {i}: how can I pay?", 1 + i % 2))
@@ -396,7 +397,7 @@ def test_redis_and_rabbitmq_away_for_a_while_fail_turns_clearly_and_nothing_is_l
     for text, status in during:
         if status == 200:
             assert text in stored
-    rabbit = _service_pid(cluster, "beam.smp")
+    rabbit = _service_pid(cluster.port + 12)
     os.kill(rabbit, signal.SIGSTOP)
     try:
         statuses = [_post(cluster, customer, f"while the stream is away {i}: how can I pay?", 1 + i % 2)
