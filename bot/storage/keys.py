@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import os
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +29,25 @@ def _key_file() -> Path:
     return settings().data_dir / "vault.key"
 
 
+def _create_key_file(path: Path) -> None:
+    """Write a new key so that no reader ever sees a half-written file: the key goes into a
+    private temporary file first, which is then linked into place. When another thread or
+    process got there first, the link fails and its key is the one used."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Fernet.generate_key())
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 @functools.lru_cache(maxsize=4)
 def _master_key(env_value: str, key_file: str) -> bytes:
     if env_value:
@@ -36,13 +56,7 @@ def _master_key(env_value: str, key_file: str) -> bytes:
         path = Path(key_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(Fernet.generate_key())
+            _create_key_file(path)
         key = path.read_bytes().strip()
     try:
         Fernet(key)

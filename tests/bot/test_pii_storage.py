@@ -81,6 +81,37 @@ def test_master_key_is_generated_owner_only_or_taken_from_the_environment(data_d
         master_key()
 
 
+def test_threads_creating_the_master_key_at_once_all_get_the_one_written(data_dir, monkeypatch) -> None:
+    """The first save of a fresh data dir can come from several threads at once (the tracker
+    store and the desk): none may read a half-written key file."""
+    import threading
+
+    from bot.storage import keys
+
+    monkeypatch.delenv("CANDOR_VAULT_KEY", raising=False)
+    got, errors = [], []
+    start = threading.Barrier(8)
+
+    def read() -> None:
+        start.wait()
+        try:
+            got.append(keys._master_key.__wrapped__("", str(data_dir / "vault.key")))
+        except Exception as exc:  # noqa: BLE001 - the assertion names it
+            errors.append(repr(exc))
+
+    for _ in range(20):
+        (data_dir / "vault.key").unlink(missing_ok=True)
+        got.clear()
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(set(got)) == 1 and got[0] == (data_dir / "vault.key").read_bytes().strip()
+    assert [p.name for p in data_dir.glob(".vault.key.*")] == []
+
+
 def _tracker(sender: str, canary) -> DialogueStateTracker:
     domain = Domain.load(PROJECT_ROOT / "domain.yml")
     text = f"hi, this is {canary['name']} speaking, order CND-100002 for the Oak side table, mail {canary['email']}"
