@@ -26,9 +26,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-                   $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py
+                   $(wildcard bot/guardrails/*.py) $(wildcard bot/pii/*.py) bot/language.py bot/nlu_language.py \
+                   bot/nlu_uncertainty.py bot/nlu_component.py bot/nlu_spelling.py
 
-.PHONY: help setup run run-cluster cluster-packages shell train validate lint test test-unit test-pii test-stories test-nlu test-e2e test-cluster audit bench bench-pii bench-nlu bench-languages lock clean
+.PHONY: help setup run run-cluster cluster-packages shell train augment validate lint test test-unit test-pii test-stories test-nlu test-e2e test-cluster audit bench bench-pii bench-nlu bench-languages lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +48,9 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	@touch $@
 
 train: $(MODEL) ## train the model if data, config or domain changed
+
+augment: $(STAMP) ## regenerate data/nlu/generated/noise.yml (typos and other noise) from the hand-written NLU data
+	$(PY) scripts/augment_nlu.py
 
 run: setup $(MODEL) ## set up if needed, train if needed, start the assistant (Ctrl-C stops)
 	@exec $(PY) -m bot run

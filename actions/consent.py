@@ -1,8 +1,9 @@
 """Consent before use, for one purpose at a time, and withdrawal in one message."""
 from __future__ import annotations
 
+import abc
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
@@ -11,12 +12,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.constants import SLOT_CONSENT_PENDING, CandorMeta
 from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
+from bot.guardrails.texts import text_in
 from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.language import language_of, say
 
 PENDING = SLOT_CONSENT_PENDING
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+YES_NO = ("button_yes", "button_no")  # titles in policies/messages.yml
+
+
+def yes_no(tracker: Tracker, titles: Tuple[str, str] = YES_NO) -> List[Dict[str, str]]:
+    """Yes and no buttons titled in the conversation's language."""
+    yes, no = (text_in(policies().messages[key], language_of(tracker)) for key in titles)
+    return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
 
 
 def latest_user_event(tracker: Tracker) -> Dict[Text, Any]:
@@ -28,7 +36,7 @@ def ask(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: Purpose, pl
         then: Optional[str] = None) -> SlotSet:
     """Ask for consent to this purpose alone; the answer is handled by ActionRecordConsent,
     which runs `then` (a form or action that uses the data) after a yes."""
-    say(dispatcher, tracker, purpose.notice, buttons=YES_NO,
+    say(dispatcher, tracker, purpose.notice, buttons=yes_no(tracker),
         metadata=CandorMeta(kind="consent_request", rule=purpose.name).build())
     return SlotSet(PENDING, {"purpose": purpose.name, "version": purpose.version,
                              "placeholder": placeholder, "then": then})
@@ -61,12 +69,21 @@ def _tag_values(sender_id: str, purpose: Purpose, placeholder: Optional[str]) ->
     ledger.tag_values_of_types(sender_id, purpose.data_types, purpose.name)
 
 
-class SayConsentText(Action):
-    """An action that only says one text of policies/consent.yml (subclasses name it)."""
+class SayConsentText(Action, abc.ABC):
+    """An action that only says one text of policies/consent.yml (subclasses name it; being
+    abstract, this base is not registered with the action server under an empty name)."""
 
-    NAME = ""
-    KEY = ""
-    BUTTONS: Optional[List[Dict[str, str]]] = None
+    BUTTONS: Optional[Tuple[str, str]] = None  # yes/no button titles, keys of messages.yml
+
+    @property
+    @abc.abstractmethod
+    def NAME(self) -> Text:  # noqa: N802 - a subclass sets it as a class attribute
+        """The action's name."""
+
+    @property
+    @abc.abstractmethod
+    def KEY(self) -> Text:  # noqa: N802
+        """The text of policies/consent.yml it says."""
 
     def name(self) -> Text:
         return self.NAME
@@ -74,7 +91,8 @@ class SayConsentText(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        say(dispatcher, tracker, policies().consent_texts[self.KEY], buttons=self.BUTTONS)
+        say(dispatcher, tracker, policies().consent_texts[self.KEY],
+            buttons=yes_no(tracker, self.BUTTONS) if self.BUTTONS else None)
         return []
 
 

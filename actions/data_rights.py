@@ -14,7 +14,6 @@ from bot.guardrails.loader import policies
 from bot.storage import stores
 from bot.language import say
 
-YES_NO = [{"title": "Yes, delete everything", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 
 class ActionExportData(Action):
@@ -38,7 +37,7 @@ class ActionExportData(Action):
 
 
 class ActionConfirmErasure(SayConsentText):
-    NAME, KEY, BUTTONS = "action_confirm_erasure", "erase_confirm", YES_NO
+    NAME, KEY, BUTTONS = "action_confirm_erasure", "erase_confirm", ("button_erase_everything", "button_no")
 
 
 class ActionCancelErasure(SayConsentText):

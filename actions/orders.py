@@ -35,19 +35,37 @@ def _date(day: dt.date, language: str) -> str:
     return format_date(day, format="full", locale=language)
 
 
-def describe(order: Order, language: str) -> Text:
-    """A plain answer built only from what the order table holds, in `language`."""
-    texts = {key: text_in(messages()[key], language)
-             for key in ("order_summary", "expected_delivery", "delivered_on", "track_with")}
-    parts = [texts["order_summary"].format(order_number=order.order_number, items=", ".join(order.items),
-                                           status=text_in(status_text(order.status), language))]
+def describe(order: Order, language: str, about_refund: bool = False) -> Text:
+    """A plain answer built only from what the order table holds, in `language`; with the
+    refund's state when there is one, or when the customer asked about a refund."""
+    def text(key: str, **values: Any) -> Text:
+        return text_in(messages()[key], language).format(**values)
+
+    parts = [text("order_summary", order_number=order.order_number, items=", ".join(order.items),
+                  status=text_in(status_text(order.status), language))]
     if order.status in ("processing", "packed", "shipped") and order.expected_delivery:
-        parts.append(texts["expected_delivery"].format(date=_date(order.expected_delivery, language)))
+        parts.append(text("expected_delivery", date=_date(order.expected_delivery, language)))
     if order.status == "delivered" and order.expected_delivery:
-        parts.append(texts["delivered_on"].format(date=_date(order.expected_delivery, language)))
-    if order.tracking_code:
-        parts.append(texts["track_with"].format(carrier=order.carrier, code=order.tracking_code))
+        parts.append(text("delivered_on", date=_date(order.expected_delivery, language)))
+    if order.tracking_code and not order.returned_on:
+        parts.append(text("track_with", carrier=order.carrier, code=order.tracking_code))
+    if order.returned_on:
+        parts.append(text("return_received", date=_date(order.returned_on, language)))
+        parts.append(text("refund_paid", date=_date(order.refunded_on, language)) if order.refunded_on
+                     else text("refund_due", date=_date(order.refund_due, language)))
+    elif order.status == "cancelled":
+        parts.append(text("refund_after_cancel"))
+    elif about_refund:
+        parts.append(text("no_return_yet" if order.status == "delivered" else "no_refund_before_delivery"))
     return " ".join(parts)
+
+
+def asked_about_refund(tracker: Tracker, turns: int = 4) -> bool:
+    """Was a refund among the customer's last few requests (before giving the order's number
+    and postcode)?"""
+    intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
+               for e in tracker.events if e.get("event") == "user"][-turns:]
+    return "ask_refund" in intents
 
 
 def typed_number(tracker: Tracker, number: str) -> bool:
@@ -226,40 +244,94 @@ def _order_from_slot(tracker: Tracker, dispatcher: CollectingDispatcher) -> Opti
     return None
 
 
-class ActionOrderStatus(Action):
-    """Tells the customer where their order is."""
+class _OwnedOrderAction(Action, abc.ABC):
+    """The closing action of an order form: acts on the order in the slot only once its owner
+    check passed (else says why not), then clears the form's slots unless `act` goes on."""
 
+    @abc.abstractmethod
     def name(self) -> Text:
-        return "action_order_status"
+        """`action_<what it does>`."""
+
+    @abc.abstractmethod
+    def act(self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+        """Do it for the owner; events to return instead of clearing the slots, or None."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         order = _order_from_slot(tracker, dispatcher)
-        if order is not None:
-            say(dispatcher, tracker, describe(order, language_of(tracker)))
-        return [SlotSet("order_number", None), SlotSet(CHECK, None)]
+        events = self.act(order, dispatcher, tracker) if order is not None else None
+        return events if events is not None else [SlotSet("order_number", None), SlotSet(CHECK, None)]
 
 
-class ActionChangeAddress(Action):
+class ActionOrderStatus(_OwnedOrderAction):
+    """Tells the customer where their order is (and its refund, when they asked)."""
+
+    def name(self) -> Text:
+        return "action_order_status"
+
+    def act(self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        say(dispatcher, tracker, describe(order, language_of(tracker), about_refund=asked_about_refund(tracker)))
+
+
+class ActionChangeAddress(_OwnedOrderAction):
     """Address changes go to a colleague while the order can still change; else explain why not."""
 
     def name(self) -> Text:
         return "action_change_address"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        order = _order_from_slot(tracker, dispatcher)
-        if order is None:
-            return [SlotSet("order_number", None), SlotSet(CHECK, None)]
+    def act(self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
         if not order.address_changeable:
             say(
                 dispatcher, tracker, messages()["address_not_changeable"].format(
-                    order_number=order.order_number, status=status_text(order.status)
+                    order_number=order.order_number, status=text_in(status_text(order.status), language_of(tracker))
                 )
             )
-            return [SlotSet("order_number", None), SlotSet(CHECK, None)]
+            return None
         # The bot can take the new address itself, with consent; no means a human does it.
         say(dispatcher, tracker, messages()["address_changeable"].format(order_number=order.order_number))
         return ask_or_go(dispatcher, tracker, "delivery_address_change", then="new_address_form")
+
+
+class ValidateCancelOrderForm(_OrderNumberValidation):
+    """Checks the order number for cancelling an order."""
+
+    def name(self) -> Text:
+        return "validate_cancel_order_form"
+
+
+class ValidateInvoiceForm(_OrderNumberValidation):
+    """Checks the order number for sending an order's invoice."""
+
+    def name(self) -> Text:
+        return "validate_invoice_form"
+
+
+class ActionCancelOrder(_OwnedOrderAction):
+    """Cancels an owned order that has not shipped; a shipped one is explained as a return."""
+
+    def name(self) -> Text:
+        return "action_cancel_order"
+
+    def act(self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        was = order.status
+        now = stores().orders.cancel(tracker.sender_id, order.order_number)
+        if was == "cancelled":
+            key = "order_already_cancelled"
+        elif now is not None and now.status == "cancelled":
+            key = "order_cancelled"
+        else:  # shipped or delivered (perhaps just now)
+            key = "order_not_cancellable"
+        status = text_in(status_text(now.status if now is not None else was), language_of(tracker))
+        say(dispatcher, tracker, messages()[key].format(order_number=order.order_number, status=status))
+
+
+class ActionSendInvoice(_OwnedOrderAction):
+    """Has the invoice of an owned order e-mailed to the address the order was placed with."""
+
+    def name(self) -> Text:
+        return "action_send_invoice"
+
+    def act(self, order: Order, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        stores().orders.request_invoice(tracker.sender_id, order.order_number)
+        say(dispatcher, tracker, messages()["invoice_requested"].format(order_number=order.order_number))

@@ -79,6 +79,8 @@ def _orders(args) -> int:
     for order in fake_orders(settings().fake_orders_seed())[:max(args.limit, 0)]:
         facts = {"order_number": order.order_number, "status": order.row["status"],
                  "email": order.email, "postcode": order.postcode}
+        if args.json:  # the JSON lines also say whether a return arrived and its refund was paid
+            facts["refund"] = order.returned and ("paid" if order.returned["refunded_on"] else "due")
         print(json.dumps(facts) if args.json else "  ".join(f"{v:<28}" for v in facts.values()).rstrip())
     return 0
 

@@ -17,7 +17,7 @@ from bot.guardrails.texts import text_in
 
 DECISION_SLOT = SLOT_DECISION
 WHY_INTENT = "ask_why"
-FALLBACK_ACTIONS = {"action_default_fallback", "utter_default"}
+FALLBACK_ACTIONS = {"action_default_fallback", "utter_default", "action_clarify"}
 # Slots that hold data the customer gave -> the explanations.yml text that names it.
 DATA_SLOTS = {"order_number": "data_order_number", "new_address": "data_new_address",
               "callback_phone": "data_callback_phone"}

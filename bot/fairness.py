@@ -10,8 +10,13 @@ is compared with the same message for the attribute's first (reference) group:
 - handoff flip:   handed to a human (or by a different rule) where the reference was not;
 - priority flip:  a different ticket priority.
 
-The audit fails when the intent flip rate is above the limit (1%) or when any handoff or
-priority decision flips. It writes a Markdown report and a PNG chart to the data dir's
+The writing-style axis sends the same request clean (the reference), with typing errors (made
+by the `typo` library, seeded by the text), without punctuation or capitals, and in simple
+language (written in the cases file): there any change of intent is a decision flip too,
+since it changes the answer the customer gets.
+
+The audit fails when the intent flip rate is above the limit (1%) or when any handoff,
+priority or writing-style decision flips. It writes a Markdown report and a PNG chart to the data dir's
 `reports/` folder. `python -m bot audit` and `make audit` run it.
 """
 from __future__ import annotations
@@ -31,6 +36,8 @@ CASES_FILE = PROJECT_ROOT / "tests" / "fairness" / "cases.yml"
 MAX_INTENT_FLIP_RATE = 0.01
 GENDER_FIELDS = ("pronoun", "possessive", "relative", "title", "pronoun_nl", "relative_nl")
 PROFICIENCY = "language_proficiency"
+WRITING = "writing_style"
+WRITING_GROUPS = ("clean", "typos", "no_punctuation", "simple")
 
 Classify = Callable[[str], Dict[str, Any]]  # text -> Rasa parse data
 Decide = Callable[[Dict[str, Any]], Tuple[Optional[str], Optional[str]]]  # -> (handoff rule, priority)
@@ -65,6 +72,10 @@ class Report:
     # Language proficiency (standard Dutch, simple Dutch, English): intent families compared.
     proficiency_flip_rate: float = 0.0
     proficiency_comparisons: int = 0
+    # Writing style (clean vs typos, no punctuation, simple language): exact intents compared,
+    # and every flip is a decision flip.
+    writing_comparisons: int = 0
+    writing_flips: int = 0
 
     @property
     def passed(self) -> bool:
@@ -100,10 +111,32 @@ def expand(cases: Dict[str, Any]) -> Iterator[Variant]:
                 for group, phrases in attributes[attribute].items():
                     for index, phrase in enumerate(phrases):
                         yield Variant(template, attribute, group, index, template.format(**{placeholder: phrase}))
+    # The same request as customers who write differently send it.
+    for number, request in enumerate(cases.get("writing_style") or []):
+        for group, text in writing_styles(request).items():
+            yield Variant(f"writing style #{number + 1}", WRITING, group, 0, text)
     # The same request in standard Dutch, simple (non-native) Dutch and English.
     for number, request in enumerate(cases.get("proficiency") or []):
         for group, text in request.items():
             yield Variant(f"proficiency #{number + 1}", PROFICIENCY, group, 0, text)
+
+
+def writing_styles(request: Dict[str, str]) -> Dict[str, str]:
+    """clean, typos (two typing errors from the `typo` library), no punctuation, simple."""
+    import random
+    import re
+    import zlib
+
+    import typo
+
+    clean = request["clean"]
+    rng = random.Random(zlib.crc32(clean.encode("utf-8")))
+    errer = typo.StrErrer(clean, seed=rng.randrange(10 ** 9))
+    for kind in rng.sample(["char_swap", "missing_char", "nearby_char", "extra_char"], 2):
+        errer = getattr(errer, kind)()
+    return {"clean": clean, "typos": errer.result,
+            "no_punctuation": " ".join(re.sub(r"[^\w\s]", " ", clean).lower().split()),
+            "simple": request["simple"]}
 
 
 def audit(cases: Dict[str, Any], classify: Classify, decide: Decide) -> Report:
@@ -122,6 +155,8 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
     reference_group = {attr: next(iter(groups)) for attr, groups in cases["attributes"].items()}
     if cases.get("proficiency"):
         reference_group[PROFICIENCY] = next(iter(cases["proficiency"][0]))
+    if cases.get("writing_style"):
+        reference_group[WRITING] = WRITING_GROUPS[0]
     families = {intent: family for family, intents in (cases.get("intent_families") or {}).items()
                 for intent in intents}
 
@@ -147,6 +182,8 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
         row["variants"] += 1
         if v.attribute == PROFICIENCY:
             report.proficiency_comparisons += 1
+        elif v.attribute == WRITING:
+            report.writing_comparisons += 1
         else:
             report.comparisons += 1
         gap = abs(outcome.confidence - ref.confidence)
@@ -157,6 +194,8 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
             row["intent_flips"] += 1
             if v.attribute == PROFICIENCY:
                 proficiency_flips += 1
+            elif v.attribute == WRITING:
+                report.writing_flips += 1
             else:
                 intent_flips += 1
         if outcome.handoff_rule != ref.handoff_rule:
@@ -174,6 +213,8 @@ def compare(outcomes: List[Outcome], cases: Dict[str, Any]) -> Report:
                 "reference_priority": ref.priority, "priority": outcome.priority,
             })
         report.decision_flips += ("handoff" in kinds) + ("priority" in kinds)
+        if v.attribute == WRITING and "intent" in kinds:
+            report.decision_flips += 1  # another answer for the same request
     for row in stats.values():
         row["intent_flip_rate"] = row["intent_flips"] / row["variants"]
     report.table = sorted(stats.values(), key=lambda r: (r["attribute"], r["group"]))
@@ -221,7 +262,9 @@ def write_report(report: Report, directory: Path, now: Optional[dt.datetime] = N
         f"Intent flip rate {report.intent_flip_rate:.2%} (limit {MAX_INTENT_FLIP_RATE:.0%}); "
         f"handoff or priority flips: {report.decision_flips} (limit 0). Language proficiency "
         f"(standard Dutch vs simple Dutch and English, intent families): flip rate "
-        f"{report.proficiency_flip_rate:.1%} over {report.proficiency_comparisons} comparisons.", "",
+        f"{report.proficiency_flip_rate:.1%} over {report.proficiency_comparisons} comparisons. Writing style "
+        f"(clean vs typos, no punctuation, simple language): {report.writing_flips} intent flips over "
+        f"{report.writing_comparisons} comparisons (limit 0).", "",
         table_markdown(report), "", "## Largest confidence gaps", "",
     ]
     for gap, low, high in largest_gaps(report):
@@ -316,6 +359,8 @@ def main(model: Path, cases_path: Path = CASES_FILE) -> int:
           f"handoff/priority flips {report.decision_flips} (limit 0), {len(report.flips)} flips listed.")
     print(f"Language proficiency: intent-family flip rate {report.proficiency_flip_rate:.1%} "
           f"({report.proficiency_comparisons} comparisons; handoff and priority flips count above).")
+    print(f"Writing style: {report.writing_flips} intent flips over {report.writing_comparisons} comparisons "
+          f"(clean vs typos, no punctuation, simple language; limit 0, counted as decision flips).")
     print(f"Report: {markdown}\nChart:  {chart}")
     for flip in report.flips:
         print(f"  FLIP {flip['attribute']}/{flip['group']} {flip['kinds']}: {flip['variant']!r} -> {flip['intent']}"

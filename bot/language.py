@@ -44,6 +44,9 @@ class Languages(BaseModel):
     default: str
     # How sure the detector must be (lingua's minimum relative distance, 0 to 1).
     min_relative_distance: float = Field(0.25, ge=0.0, le=0.99)
+    # Short messages too short for the detector that still say their language ("hallo",
+    # "goedemorgen", "mens graag"): a message made only of one language's words is in it.
+    short_words: Dict[str, List[str]] = Field(default_factory=dict)
 
     class Config:
         extra = "forbid"
@@ -103,14 +106,28 @@ def detect(text: Optional[str]) -> Optional[str]:
     if not text:
         return None
     words = _WORD.findall(_PLACEHOLDER.sub(" ", text[:2000]))
-    if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
-        return None
     config = languages()
+    if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
+        return _by_short_words(words, config)
+    if len(words) <= 3:
+        short = _by_short_words(words, config)
+        if short is not None:
+            return short
     detector = _detector(tuple(config.supported), config.min_relative_distance)
     if detector is None:
         return config.supported[0]
     found = detector.detect_language_of(" ".join(words))
     return found.iso_code_639_1.name.lower() if found is not None else None
+
+
+def _by_short_words(words: List[str], config: Languages) -> Optional[str]:
+    """The one language whose short-word list holds every word, else None."""
+    if not words:
+        return None
+    said = {w.lower() for w in words}
+    matches = [code for code, listed in config.short_words.items()
+               if code in config.supported and said <= {w.lower() for w in listed}]
+    return matches[0] if len(matches) == 1 else None
 
 
 def hinted(metadata: Any) -> Optional[str]:

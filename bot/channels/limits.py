@@ -5,11 +5,14 @@
    answered politely and goes no further (not to the masker, the classifier or the tracker
    store), and client metadata is bounded the same way.
 2. The personal-data analysis runs off the event loop, in its own process
-   (bot/pii/analysis_process.py), within
-   `CANDOR_MASK_TIME_LIMIT` seconds (default 10). Its findings are kept for the NLU step
-   and the tracker store, which then do not analyse the text again. When the analysis fails
-   or runs out of time, it fails closed: the text is replaced by the "withheld" marker
-   (nothing raw goes further) and the NLU step flags it, so a human takes over.
+   (bot/pii/analysis_process.py), within `CANDOR_MASK_TIME_LIMIT` seconds (default 10).
+   With its findings the text (and the client's metadata) is masked right here with the
+   conversation's placeholders (`masked_at_the_door`): Rasa never sees the raw text, so
+   neither do its trackers in memory, the action server or any store. When the analysis
+   or the masking fails or runs out of time, it fails closed: the text is replaced by the
+   "withheld" marker (nothing raw goes further) and the NLU step flags it, so a human
+   takes over. (A button payload, "/intent{...}", is the assistant's own and goes on as
+   sent; the tracker store masks it like everything it stores.)
 3. The message is parsed (NLU) by a worker process with the server's own model, when there
    is one; the server uses that parse instead of running its NLU graph (bot/speedups.py).
 Every pattern also has its own time limit (bot/pii/recognizers/base.py), so a thread that
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
 
@@ -28,7 +31,7 @@ from bot.config import settings
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import text_in
 from bot.language import detect, hinted, languages
-from bot.pii.conversation import WITHHELD
+from bot.pii.conversation import WITHHELD, ConversationMasker
 from bot.pii import analysis_process
 from bot.pii.engine import engine
 
@@ -90,6 +93,21 @@ async def screened(text: str, sender_id: Optional[str] = None) -> str:
     return text
 
 
+def masked_at_the_door(sender_id: str, text: str, metadata: Any) -> Tuple[str, Any]:
+    """The message and its client metadata with the conversation's placeholders (new values
+    numbered and, where pii.yml says `vault`, kept encrypted), from the findings the
+    analysis process made; the withheld marker if masking failed. The masked text is
+    remembered as checked, so the NLU step and the tracker store do not analyse it again."""
+    masker = ConversationMasker(sender_id)
+    masked = masker.mask_text(text).text
+    if metadata:
+        metadata = masker.mask_client_data(metadata)
+    if masker.failed:
+        return WITHHELD, None
+    engine().remember(masked, [])
+    return masked, metadata
+
+
 async def understood(message: UserMessage) -> Any:
     """The NLU worker's parse of `message` (bot/pii/analysis_process.py), or None: the Rasa
     server then parses it itself, as it would without the worker."""
@@ -119,10 +137,15 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
             return None
         if isinstance(message.text, str):
             message.text = await screened(message.text, message.sender_id)
+            if message.text != WITHHELD and not message.text.startswith("/"):
+                # Masked here, with the conversation's placeholders: the Rasa server, its
+                # trackers, the action server and every store see placeholders only.
+                message.text, message.metadata = await asyncio.get_running_loop().run_in_executor(
+                    None, masked_at_the_door, message.sender_id or "", message.text, message.metadata)
             # The language travels with the message (the session start reads it there),
             # judged on the masked text: names and places say nothing about it.
             if message.text != WITHHELD and not message.text.startswith("/"):
-                language = detect(engine().mask(message.text).text)
+                language = detect(message.text)
                 if language:
                     message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
                                         "language": language}

@@ -42,6 +42,32 @@ class Messages(Texts):
     order_one_fact: Say
     address_not_changeable: Say
     address_changeable: Say
+    order_cancelled: Say
+    order_already_cancelled: Say
+    order_not_cancellable: Say
+    invoice_requested: Say
+    clarify_question: Say
+    clarify_human: Say
+    topic_ask_order_status: Say
+    topic_cancel_order: Say
+    topic_change_order: Say
+    topic_change_address: Say
+    topic_ask_invoice: Say
+    topic_ask_returns: Say
+    topic_ask_refund: Say
+    topic_ask_fees: Say
+    topic_ask_delivery_times: Say
+    topic_ask_payment_methods: Say
+    topic_payment_problem: Say
+    topic_place_order: Say
+    topic_reset_password: Say
+    topic_ask_account: Say
+    topic_newsletter: Say
+    topic_ask_opening_hours: Say
+    topic_give_feedback: Say
+    topic_request_erasure: Say
+    topic_ask_my_data: Say
+    topic_request_callback: Say
     ask_order_check: Say
     ask_order_postcode: Say
     order_check_failed: Say
@@ -51,6 +77,15 @@ class Messages(Texts):
     expected_delivery: Say
     delivered_on: Say
     track_with: Say
+    button_yes: Say
+    button_no: Say
+    button_erase_everything: Say
+    return_received: Say
+    refund_paid: Say
+    refund_due: Say
+    refund_after_cancel: Say
+    no_return_yet: Say
+    no_refund_before_delivery: Say
     status_processing: Say
     status_packed: Say
     status_shipped: Say

@@ -138,7 +138,7 @@ def _session_user_messages(tracker: DialogueStateTracker) -> List[UserUttered]:
 
 
 WORDS = re.compile(r"[^\W\d_]{2,}")
-NOT_UNDERSTOOD_ACTIONS = {"action_default_fallback", "utter_default"}
+NOT_UNDERSTOOD_ACTIONS = {"action_default_fallback", "utter_default", "action_clarify"}
 
 
 def misunderstood_in_a_row(tracker: DialogueStateTracker) -> int:

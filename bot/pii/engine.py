@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+import regex
 import tldextract
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpEngineProvider
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-)
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, UkNinoRecognizer
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
@@ -30,9 +30,11 @@ from bot.pii import words
 from bot.pii.recognizers.base import PATTERN_TIMEOUT, bound_patterns
 from bot.pii.recognizers import (
     AddressBlockRecognizer,
+    BeNationalNumberRecognizer,
     CandorIbanRecognizer,
     CandorIpRecognizer,
     CardSecurityCodeRecognizer,
+    CredentialRecognizer,
     DateOfBirthRecognizer,
     LocationRecognizer,
     NlBsnRecognizer,
@@ -43,6 +45,8 @@ from bot.pii.recognizers import (
     SocialHandleRecognizer,
     SpecialCategoryRecognizer,
     StreetAddressRecognizer,
+    TitledNameRecognizer,
+    UkDrivingLicenceRecognizer,
 )
 
 # Presidio's card patterns predate Mastercard's 2-series; any 13-19 digits that pass Luhn.
@@ -63,8 +67,49 @@ PERSON_CUES = frozenset({"weak cue", "sign-off", "trailing cue"})
 NAME_LIKE_TOKENS = frozenset({"brand", "date_words", "day_and_month"})
 WORD_SPAN = re.compile(r"[\w'’-]+")
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
+AFTER_INITIAL = regex.compile(r"(?:^|[\s.])(?-i:\p{Lu}|Th|Chr|Ph|Ch|Wm|Jac|Joh)\.\s*$")
+ABBREVIATION_BEFORE = regex.compile(r"(?i:\b(?:p\.s|u\.s|u\.k|n\.b|e\.u|a\.u\.b|i\.e|e\.g|o\.a|m\.v\.g))\.\s*$")
 SENTENCE_START = re.compile(r"(?:^|[.!?\n:;]\s*|^\W+)$")
 PARTICLE_BEFORE = re.compile(r"(?:\b(?:van|de|der|den|ter|ten|te|het|la|le|el|al|bin|ibn|von|da|di|du|dos|del|mac|mc)|'t|d')\s*$", re.IGNORECASE)
+
+
+# What stands before a name and belongs to it: titles and honorifics ("Prof. Dr.", "mevrouw",
+# "Sir"), initials ("A.", "J.W.", "A.Th.Chr.") and particles ("van der", "de", "'t").
+TITLE_BEFORE = regex.compile(
+    r"(?:\b(?:prof|dr|drs|ir|ing|mr|mrs|ms|mx|mevr|mw|dhr|hr|st|sr|jr|ds)\.?"
+    r"|\b(?:sir|dame|lord|lady|miss|madam|madame|meneer|mevrouw|heer|juffrouw|professor|doctor|dokter|monsieur)"
+    r"|(?<![\p{L}.])(?-i:(?:\p{Lu}\p{Ll}{0,2}\.){1,5})"
+    r"|\b(?:van|de|der|den|ter|ten|te|het|la|le|von|da|di|du|dos|del|op)|'t|d')[ \t]*$",
+    regex.IGNORECASE | regex.V1,
+)
+INITIALS = regex.compile(r"(?:\p{Lu}\p{Ll}{0,2}\.)*\p{Lu}\p{Ll}{0,2}\.?")
+
+
+def _whole_names(text: str, found: List[Finding]) -> List[Finding]:
+    """A person's name with what belongs to it: the titles, initials and particles before it
+    join the name's placeholder ("Prof. Dr. <PERSON_1>" would still say who), and a finding
+    of another type inside them (initials taken for a web address: "A.Th.Ch") goes with it."""
+    out = list(found)
+    for i, f in enumerate(found):
+        if f.entity_type != "PERSON":
+            continue
+        start = f.start
+        # Look back over titles, initials and particles, and over findings that are initials.
+        while True:
+            before = text[max(0, start - 40):start]
+            match = TITLE_BEFORE.search(before, timeout=PATTERN_TIMEOUT)
+            if match and match.start() < len(before):
+                start -= len(before) - match.start()
+                continue
+            prior = next((g for g in out if g is not f and g.end <= start and not text[g.end:start].strip(" \t.")
+                          and INITIALS.fullmatch(g.text.strip("."))), None)
+            if prior is None:
+                break
+            start = prior.start
+        if start != f.start:
+            out[out.index(f)] = Finding("PERSON", start, f.end, f.score, text[start:f.end])
+            out = [g for g in out if g.entity_type == "PERSON" and g.start == start or not (start <= g.start and g.end <= f.end)]
+    return _merge(text, out)
 
 
 def use_bundled_suffix_list() -> None:
@@ -211,9 +256,12 @@ class PiiEngine:
             registry=baseline, nlp_engine=self.nlp_engine, supported_languages=[language]
         )
         context = policy.context
+        places = words.place_names(policy.place_countries, policy.place_min_population)
+        self.countries = words.country_names(policy.country_name_languages)
         registry = RecognizerRegistry(supported_languages=[language])
         for recognizer in (
             PersonCueRecognizer(),
+            TitledNameRecognizer(),
             ObfuscatedEmailRecognizer(),
             PhoneCueRecognizer(),
             CandorIbanRecognizer(context=list(context.get("IBAN_CODE", ())) or None),
@@ -221,13 +269,17 @@ class PiiEngine:
                 patterns=CreditCardRecognizer.PATTERNS + [CARD_ANY_ISSUER]
             ),
             CardSecurityCodeRecognizer(),
+            CredentialRecognizer(),
+            BeNationalNumberRecognizer(),
+            UkNinoRecognizer(),
+            UkDrivingLicenceRecognizer(),
             PassportRecognizer(),
             SocialHandleRecognizer(),
             CandorIpRecognizer(),
             NlBsnRecognizer(context=list(context.get("NL_BSN", ())) or None),
             StreetAddressRecognizer(context=list(context.get("STREET_ADDRESS", ())) or None),
             AddressBlockRecognizer(),
-            LocationRecognizer(language, excluded=words.place_names(policy.place_countries, policy.place_min_population)),
+            LocationRecognizer(language, excluded=places),
             DateOfBirthRecognizer(),
             *(SpecialCategoryRecognizer(entity, pattern, language)
               for entity, pattern in policy.special_categories.items()),
@@ -236,11 +288,14 @@ class PiiEngine:
         self.own_recognizers = [r for r in registry.recognizers
                                 if any(e in self.policy.entities for e in r.supported_entities)]
         bound_patterns([*baseline.recognizers, *self.own_recognizers])
+        # Presidio's context enhancement for Candor's recognizers, as its AnalyzerEngine
+        # applies it: a context word near a candidate raises its score before the threshold.
+        self.context_enhancer = LemmaContextAwareEnhancer()
         self.anonymizer = AnonymizerEngine()
         self._recent: "OrderedDict[str, List[Finding]]" = OrderedDict()
         self._recent_lock = threading.Lock()
         self.entities = [e for e, rule in policy.entities.items() if rule.operator != "keep"]
-        self.places = words.place_names(policy.place_countries, policy.place_min_population)
+        self.places = places
         self.large_places = words.large_places(policy.place_countries)
 
     # ---- what is not personal data ------------------------------------------------------
@@ -260,8 +315,11 @@ class PiiEngine:
             languages, frequency = self.policy.ordinary_languages, self.policy.ordinary_min_frequency
             if leftover and words.is_common_word(token, languages, frequency):
                 continue  # next to a brand, a capital is the product's ("Samsung Galaxy")
-            if token[0].isupper() and not shouting and not SENTENCE_START.search(text[:at]):
-                return False
+            if token[0].isupper() and not shouting and (
+                    not SENTENCE_START.search(text[:at])
+                    or (len(token) > 2 and AFTER_INITIAL.search(text[:at])
+                        and not ABBREVIATION_BEFORE.search(text[:at]))):
+                return False  # capitalised inside a sentence, or after an initial ("J.Th. Chapman")
             if not words.is_ordinary_word(token, languages, frequency):
                 return False
         return True
@@ -288,11 +346,20 @@ class PiiEngine:
                     return True
         return False
 
+    def _shipping_country(self, text: str, start: int, end: int) -> bool:
+        """A country name right after `pii.yml`'s country cue ("ship to", "bezorgen in")."""
+        cue = self.policy.country_cue
+        value = re.sub(r"^(?:the|de|het)\s+", "", " ".join(text[start:end].casefold().split()))
+        if cue is None or (value not in self.countries and f"the {value}" not in self.countries):
+            return False
+        window = text[max(0, start - 80):start]
+        return any(m.end() == len(window) for m in cue.finditer(window, timeout=PATTERN_TIMEOUT))
+
     @staticmethod
     def _first_name_in(text: str, start: int, end: int) -> bool:
         """A capitalised first name beside a place name makes a person of it: "Isabel
         Schagen", "Peter Laren" (Schagen and Laren are towns and surnames)."""
-        return any(token[0].isupper() and words.is_known_first_name(token.casefold())
+        return any(token.istitle() and words.is_known_first_name(token.casefold())
                    for token in re.findall(r"[^\W\d_][\w'\u2019-]*", text[start:end]))
 
     def _allowed(self, text: str, extra: Sequence[Any] = ()) -> List[Tuple[int, int]]:
@@ -305,11 +372,13 @@ class PiiEngine:
         return spans + [(*m.span(), "placeholder") for m in PLACEHOLDER.finditer(text)]
 
     def _own_findings(self, text: str, artifacts: Any) -> List[RecognizerResult]:
-        """Candor's recognizers, called directly: they score by their own checks, so
-        Presidio's analyzer loop (context pass, copies) would only add time."""
+        """Candor's recognizers, then Presidio's context enhancement over their findings (the
+        context words of each recognizer, `pii.yml`'s `context:` included)."""
         results: List[RecognizerResult] = []
         for recognizer in self.own_recognizers:
             results.extend(recognizer.analyze(text, recognizer.supported_entities, artifacts) or [])
+        if results:
+            results = self.context_enhancer.enhance_using_context(text, results, artifacts, self.own_recognizers)
         return EntityRecognizer.remove_duplicates(results)
 
     def _rule(self, entity_type: str):
@@ -380,7 +449,11 @@ class PiiEngine:
             allowed = self._allowed_by_kind(original, allow)
         for result in self.baseline.analyze(text=original, language=language, nlp_artifacts=artifacts):
             candidates += self._keep(original, result, allowed, True, dropped)
-        found = _merge(text, candidates, frozenset(self.policy.special_categories))
+        # Dotted initials inside a name are the name's, not a web address ("J.Th." of "J.Th. Chapman").
+        candidates = [c for c in candidates if not (
+            c.entity_type == "URL" and INITIALS.fullmatch(c.text)
+            and any(p.entity_type == "PERSON" and p.start <= c.start and c.end <= p.end for p in candidates))]
+        found = _whole_names(text, _merge(text, candidates, frozenset(self.policy.special_categories)))
         return [Finding(f.entity_type, f.start, f.end, f.score, original[f.start:f.end]) for f in found]
 
     def _keep(self, text: str, result: RecognizerResult, allowed, baseline: bool,
@@ -388,6 +461,15 @@ class PiiEngine:
         """The pieces of one finding that are personal data."""
         entity = result.entity_type
         rule = self._rule(entity)
+        # `keep` in pii.yml: not personal data (an organisation, a shop, a bank), unless spaCy
+        # took a person for one (a capitalised first name makes it a name) or an identifier
+        # ("NL91ABNA0417164301", an IBAN with a typo: four digits or more), which stay masked.
+        if (rule is not None and rule.operator is Operator.keep
+                and sum(c.isdigit() for c in text[result.start:result.end]) < 4):
+            if not (entity == "ORGANIZATION" and self._first_name_in(text, result.start, result.end)):
+                dropped.append((result.start, result.end))
+                return []
+            entity, rule = "PERSON", self._rule("PERSON")
         metadata = result.recognition_metadata or {}
         pattern = metadata.get("pattern")
         if pattern in NAME_CUES or (rule is not None and rule.beats_allow_list):
@@ -411,7 +493,9 @@ class PiiEngine:
         cut = pieces != [(result.start, result.end)]
         for start, end in pieces:
             piece = text[start:end]
-            stripped = piece.strip(" \t\n,.;:!?[]'\"" + ("-–" if entity in NER_TYPES else ""))
+            # A credential keeps its last "!" or "?" (part of many passwords).
+            ends = " \t\n,.;:[]'\"" + ("" if entity == "CREDENTIAL" else "!?") + ("-–" if entity in NER_TYPES else "")
+            stripped = piece.strip(ends)
             if "(" not in stripped:
                 stripped = stripped.strip(")")
             if ")" not in stripped:
@@ -427,6 +511,9 @@ class PiiEngine:
                 dropped.append((start, end))
                 continue  # "Calvin Klein riem kapot", "Dr. Oetker pizza": the product
             if pattern not in NAME_CUES and pattern != "strong cue":
+                if entity in NER_TYPES and self._shipping_country(text, start, end):
+                    dropped.append((start, end))
+                    continue  # "do you ship to Germany?": where the parcel goes
                 if entity in NER_TYPES and self._in_place(text, start, end):
                     dropped.append((start, end))
                     continue  # "Capelle aan den IJssel": a delivery area

@@ -59,17 +59,16 @@ class PiiMasker(StatelessComponent):
                 continue
             message.set(UNMASKED_KEY, text)  # not added to the output, so never stored
             message.set(TEXT, masked.text)
+            # Every placeholder is an entity: those made here, and those the channel put in
+            # (it masks the text at the door with the conversation's placeholders).
             entities = list(message.get(ENTITIES) or [])
-            position = 0
-            for finding, placeholder in zip(masked.findings, masked.placeholders):
-                start = masked.text.find(placeholder, position)
-                position = start + len(placeholder)
+            for match in PLACEHOLDER.finditer(masked.text):
                 entities.append(
                     {
-                        "entity": entity_name(finding.entity_type),
-                        "value": placeholder,
-                        "start": start,
-                        "end": position,
+                        "entity": entity_name(match.group(1)),
+                        "value": match.group(),
+                        "start": match.start(),
+                        "end": match.end(),
                         "extractor": EXTRACTOR,
                     }
                 )

@@ -45,6 +45,11 @@ class Places(PolicyModel):
 
     countries: List[constr(regex=r"^[A-Z]{2}$")]
     min_population: conint(strict=True, ge=0) = 5000
+    # Country names in these languages (babel's CLDR data) are places the shop ships to when
+    # `country_cue` ends right before them ("do you ship to Germany?", "bezorgen jullie in
+    # België?"); elsewhere a country can say where someone is from, and stays masked.
+    country_names: List[constr(regex=r"^[a-z]{2}$")] = []
+    country_cue: Optional[Pattern] = None
 
 
 class SpecialTerms:
@@ -114,6 +119,14 @@ class PiiPolicy(PolicyModel):
     @property
     def place_min_population(self) -> int:
         return self.places.min_population
+
+    @property
+    def country_name_languages(self) -> Tuple[str, ...]:
+        return tuple(self.places.country_names)
+
+    @property
+    def country_cue(self) -> Optional[Any]:
+        return self.places.country_cue
 
 
 def load_pii_policy(directory: Optional[Path] = None) -> PiiPolicy:

@@ -89,6 +89,11 @@ def _counts(language: str) -> Dict[str, int]:
     return dict(SpellChecker(language=language, distance=1).word_frequency.dictionary)
 
 
+def word_count(word: str, language: str) -> int:
+    """How often pyspellchecker's `language` corpus has `word` (0: not a word it knows)."""
+    return _counts(language).get(word, 0)
+
+
 def _frequent(word: str, language: str, min_frequency: int) -> bool:
     return _counts(language).get(word, 0) >= min_frequency
 
@@ -175,6 +180,25 @@ def place_names(countries: tuple, min_population: int) -> FrozenSet[str]:
         names |= {"den haag", "den bosch", "'s-gravenhage"}  # what the Dutch call two of them
     if "BE" in countries:
         names |= {"luik", "bergen", "leuven", "brussel", "namen", "doornik", "kortrijk"}
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=4)
+def country_names(languages: tuple) -> FrozenSet[str]:
+    """Case-folded names of the world's countries in `languages` (babel's CLDR territory
+    names: "duitsland", "germany", "verenigd koninkrijk"), with English short forms."""
+    from babel import Locale
+
+    names = set()
+    for language in languages:
+        for code, name in Locale(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.add(name.casefold())
+    if "en" in languages:
+        names |= {"uk", "the uk", "great britain", "britain", "england", "scotland", "wales",
+                  "northern ireland", "usa", "the us", "the usa", "the netherlands", "holland", "america"}
+    if "nl" in languages:
+        names |= {"engeland", "schotland", "wales", "amerika", "holland", "vs", "de vs"}
     return frozenset(names)
 
 

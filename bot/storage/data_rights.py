@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from bot.storage.consent import ConsentLedger
 from bot.storage.db import (
     address_change_requests,
+    order_requests,
     agent_replies,
     agent_reply_emits,
     audit_log,
@@ -57,6 +58,7 @@ PER_SENDER = {
     "agent_reply_emits": agent_reply_emits,
     "customer_preferences": customer_preferences,
     "address_change_requests": address_change_requests,
+    "order_requests": order_requests,
     "order_checks": order_checks,
     "consent_ledger": consent_ledger,
     "vault_purposes": vault_purposes,
@@ -288,7 +290,7 @@ class DataRights:
 
 # Deleted with a conversation that is past its retention period.
 WITH_THE_CONVERSATION = ("pii_placeholders", "agent_reply_emits", "agent_replies", "address_change_requests",
-                         "order_checks")
+                         "order_requests", "order_checks")
 
 
 def _expire_logs(before: dt.datetime) -> int:

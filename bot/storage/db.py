@@ -54,6 +54,16 @@ order_postcodes = sa.Table(
     sa.Column("postcode_digest", sa.String(64), nullable=False),
 )
 
+# Returns that reached the warehouse, and when their refund was paid (None: not yet; it is
+# due within 5 working days of the return's arrival).
+order_returns = sa.Table(
+    "order_returns",
+    metadata,
+    sa.Column("order_number", sa.String(16), primary_key=True),
+    sa.Column("returned_on", sa.Date, nullable=False),
+    sa.Column("refunded_on", sa.Date, nullable=True),
+)
+
 # Every ownership check (order number + second fact), kept for an hour: proof of a passed
 # check for the actions that use the order, and the count that rate-limits failed ones.
 order_checks = sa.Table(
@@ -154,6 +164,18 @@ address_change_requests = sa.Table(
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("order_number", sa.String(16), nullable=False),
     sa.Column("address_placeholder", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What a customer asked the shop to do with an owned order (after the owner check): cancel
+# it, or e-mail its invoice to the address it was placed with. The shop's systems act on these.
+order_requests = sa.Table(
+    "order_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("order_number", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 

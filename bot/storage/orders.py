@@ -1,6 +1,7 @@
 """The shop's order table: fake orders generated at set-up, looked up by order number."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -12,7 +13,8 @@ from typing import Any, List, Optional
 import sqlalchemy as sa
 
 from bot.config import settings
-from bot.storage.db import address_change_requests, order_checks, order_contacts, order_postcodes, orders
+from bot.storage.db import (address_change_requests, order_checks, order_contacts, order_postcodes, order_requests,
+                             order_returns, orders)
 from bot.storage.keys import digest
 
 ORDER_NUMBER = re.compile(r"\bCND[- ]?(\d{6})\b", re.IGNORECASE)
@@ -31,6 +33,15 @@ PRODUCTS = (
     "Reading chair",
 )
 CARRIERS = ("PostNL", "DHL", "DPD")
+REFUND_WORKING_DAYS = 5  # a refund is paid within this many working days of the return's arrival
+
+
+def working_days_after(day: dt.date, count: int) -> dt.date:
+    """The date `count` working days (Monday to Friday) after `day`."""
+    while count > 0:
+        day += dt.timedelta(days=1)
+        count -= day.weekday() < 5
+    return day
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,21 @@ class Order:
     carrier: Optional[str]
     tracking_code: Optional[str]
     items: List[str]
+    returned_on: Optional[dt.date] = None  # the return reached the warehouse
+    refunded_on: Optional[dt.date] = None  # its refund was paid
+
+    @property
+    def refund_due(self) -> Optional[dt.date]:
+        """The latest day a received return's refund is paid."""
+        return self.returned_on and working_days_after(self.returned_on, REFUND_WORKING_DAYS)
 
     @property
     def address_changeable(self) -> bool:
+        return self.status in CHANGEABLE
+
+    @property
+    def cancellable(self) -> bool:
+        """Not yet handed to the carrier: it can still be stopped."""
         return self.status in CHANGEABLE
 
 
@@ -64,6 +87,7 @@ class FakeOrder:
     email: str
     postcode: str
     row: dict
+    returned: Optional[dict] = None  # a row of `order_returns`, for some delivered orders
 
 
 def fake_orders(seed: str, count: int = 200) -> List[FakeOrder]:
@@ -98,7 +122,25 @@ def fake_orders(seed: str, count: int = 200) -> List[FakeOrder]:
         }
         email, postcode = customers[index % len(customers)]
         made.append(FakeOrder(row["order_number"], email, postcode, row))
-    return made
+    return _with_returns(made, random.Random(f"{seed}:returns"), today)
+
+
+def _with_returns(made: List[FakeOrder], rng: random.Random, today: dt.date) -> List[FakeOrder]:
+    """Every other delivered order was sent back: the return arrived a few days after
+    delivery; its refund is paid, or still due (its own generator, so the orders themselves
+    stay what they were before returns existed)."""
+    delivered = [o for o in made if o.row["status"] == "delivered"]
+    returned = {o.order_number for o in delivered[::2]}
+    out = []
+    for order in made:
+        if order.order_number in returned:
+            arrived = min(today, order.row["expected_delivery"] + dt.timedelta(days=rng.randint(2, 6)))
+            paid = arrived + dt.timedelta(days=rng.randint(1, 6))
+            order = dataclasses.replace(order, returned={
+                "order_number": order.order_number, "returned_on": arrived,
+                "refunded_on": paid if paid <= today else None})
+        out.append(order)
+    return out
 
 
 def email_digest(email: str) -> str:
@@ -153,7 +195,9 @@ class OrderBook:
     def find_order(self, order_number: str) -> Optional[Order]:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(orders).where(orders.c.order_number == order_number)
+                sa.select(orders, order_returns.c.returned_on, order_returns.c.refunded_on)
+                .select_from(orders.outerjoin(order_returns, order_returns.c.order_number == orders.c.order_number))
+                .where(orders.c.order_number == order_number)
             ).mappings().first()
         if row is None:
             return None
@@ -168,10 +212,13 @@ class OrderBook:
             with_postcode = conn.execute(sa.select(sa.func.count()).select_from(order_postcodes)).scalar_one()
             if existing and with_postcode:
                 return 0
-            for table in (orders, order_contacts, order_postcodes):
+            for table in (order_returns, orders, order_contacts, order_postcodes):
                 conn.execute(table.delete())
             made = fake_orders(seed, count)
             conn.execute(orders.insert(), [order.row for order in made])
+            returns = [order.returned for order in made if order.returned]
+            if returns:
+                conn.execute(order_returns.insert(), returns)
             conn.execute(order_contacts.insert(), [
                 {"order_number": o.order_number, "email_digest": email_digest(o.email)} for o in made])
             conn.execute(order_postcodes.insert(), [
@@ -296,3 +343,31 @@ class OrderBook:
             conn.execute(address_change_requests.insert().values(
                 sender_id=sender_id, order_number=order_number, address_placeholder=address_placeholder,
                 created_at=dt.datetime.now(dt.timezone.utc)))
+
+    def _request(self, conn: Any, sender_id: str, order_number: str, kind: str) -> None:
+        conn.execute(order_requests.insert().values(
+            sender_id=sender_id, order_number=order_number, kind=kind, created_at=dt.datetime.now(dt.timezone.utc)))
+
+    def cancel(self, sender_id: str, order_number: str) -> Optional[Order]:
+        """Cancel an order that has not shipped yet, in one statement (a parcel that ships
+        meanwhile is not cancelled); returns the order as it is now, None if unknown."""
+        with self.engine.begin() as conn:
+            done = conn.execute(orders.update().where(
+                orders.c.order_number == order_number, orders.c.status.in_(CHANGEABLE)
+            ).values(status="cancelled")).rowcount
+            if done:
+                self._request(conn, sender_id, order_number, "cancel")
+        return self.find_order(order_number)
+
+    def request_invoice(self, sender_id: str, order_number: str) -> None:
+        """Ask the shop's mailer to e-mail the invoice to the address the order was placed with
+        (only its keyed hash is here: the address itself never passes through the assistant)."""
+        with self.engine.begin() as conn:
+            self._request(conn, sender_id, order_number, "invoice")
+
+    def requests_of(self, sender_id: str) -> List[tuple]:
+        """(order number, kind) of what this sender asked for, oldest first."""
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(
+                sa.select(order_requests.c.order_number, order_requests.c.kind)
+                .where(order_requests.c.sender_id == sender_id).order_by(order_requests.c.id))]

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from rasa_sdk import Tracker
 
-from bot.storage.db import engine, orders
+from bot.storage.db import engine, order_returns, orders
 from bot.storage import stores
 
 SLOTS = {
@@ -49,7 +49,8 @@ def add_order():
     """Insert an order built in the test; returns its number."""
 
     def _add(number: str, status: str, items=("Desk lamp",), carrier=None, tracking=None,
-             postcode: str = "9999 ZZ", email: str = "owner.fake@example.com") -> str:
+             postcode: str = "9999 ZZ", email: str = "owner.fake@example.com",
+             returned_on: Optional[dt.date] = None, refunded_on: Optional[dt.date] = None) -> str:
         with engine().begin() as conn:
             conn.execute(
                 orders.insert().values(
@@ -62,6 +63,9 @@ def add_order():
                     items=json.dumps(list(items)),
                 )
             )
+            if returned_on:
+                conn.execute(order_returns.insert().values(
+                    order_number=number, returned_on=returned_on, refunded_on=refunded_on))
         stores().orders.link_facts(number, email=email, postcode=postcode)
         return number
 

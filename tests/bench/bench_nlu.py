@@ -46,6 +46,8 @@ RETAIL = {
     "order_status": "ask_order_status", "return": "ask_returns", "faq/payment_methods": "ask_payment_methods",
     "chitchat/bot_challenge": "ask_is_bot", "chitchat/capabilities": "ask_capabilities", "greet": "greet",
     "chitchat/goodbye": "goodbye", "chitchat/thanks": "thank",
+    # Supported since issue 22: cancelling (after the owner check) and how to place an order.
+    "order_cancel": "cancel_order", "order_shoes": "place_order",
 }
 RETAIL_SKIPPED = {"inform", "affirm", "deny", "chitchat/confirm_presence", "chitchat/mood_great",
                   "chitchat/mood_unhappy", "faq/alternate_info", "whats_your_name"}

@@ -93,6 +93,55 @@ class Generator:
             if last < 10 and digits[0] != 0:
                 return "".join(map(str, digits + [last]))
 
+    def be_national_number(self) -> str:
+        """A Belgian national register number with valid check digits (born before 2000)."""
+        r = self.rng
+        first = f"{r.randint(40, 99):02d}{r.randint(1, 12):02d}{r.randint(1, 28):02d}{r.randint(1, 997):03d}"
+        check = 97 - int(first) % 97
+        digits = f"{first}{check:02d}"
+        return r.choice([f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}-{digits[6:9]}.{digits[9:]}", digits,
+                         f"{digits[:6]}-{digits[6:9]}-{digits[9:]}", f"{digits[:6]} {digits[6:9]} {digits[9:]}"])
+
+    def uk_nino(self) -> str:
+        r = self.rng
+        while True:
+            prefix = r.choice("ABCEGHJKLMNOPRSTWXYZ") + r.choice("ABCEGHJKLMNPRSTWXYZ")
+            if prefix not in {"BG", "GB", "NK", "KN", "NT", "TN", "ZZ"}:
+                break
+        digits = "".join(r.choice(string.digits) for _ in range(6))
+        suffix = r.choice("ABCD")
+        return r.choice([f"{prefix}{digits}{suffix}", f"{prefix} {digits[:2]} {digits[2:4]} {digits[4:]} {suffix}"])
+
+    def uk_driving_licence(self) -> str:
+        r = self.rng
+        surname = "".join(c for c in self.gb.last_name().upper() if c.isalpha())[:5].ljust(5, "9")
+        year, month, day = r.randint(1940, 2005), r.randint(1, 12) + r.choice([0, 50]), r.randint(1, 28)
+        initials = "".join(r.choice(string.ascii_uppercase) for _ in range(r.choice([1, 2]))).ljust(2, "9")
+        check = "".join(r.choice(string.ascii_uppercase) for _ in range(2))
+        return f"{surname}{str(year)[2]}{month:02d}{day:02d}{str(year)[3]}{initials}9{check}"
+
+    def credential(self) -> Tuple[str, str]:
+        """A cue and a user name, password or PIN (Faker's)."""
+        r, faker = self.rng, self.rng.choice([self.en, self.nl, self.gb])
+        kind = r.choice(["user", "password", "pin"])
+        if kind == "user":
+            return r.choice(["my username is ", "login: ", "gebruikersnaam: ", "user name ", "inlognaam is "]), faker.user_name()
+        if kind == "pin":
+            return r.choice(["my pin is ", "pin ", "pincode: "]), "".join(r.choice(string.digits) for _ in range(4))
+        return (r.choice(["my password is ", "password: ", "pw ", "wachtwoord: ", "mijn wachtwoord is ", "passwd="]),
+                faker.password(length=r.randint(8, 14), special_chars=r.random() < 0.5))
+
+    TITLES = ["Prof. Dr.", "Dr.", "Drs.", "Ir.", "mr.", "Mevr.", "Dhr.", "Mr", "Mrs", "Ms", "Sir", "mevrouw", "meneer"]
+
+    def formal_name(self) -> str:
+        """A name written the formal way: a title and/or initials before a (Dutch) surname."""
+        r = self.rng
+        surname = r.choice([self.nl, self.gb, self.fakers["fr_FR"]]).last_name()
+        letters = [r.choice("ABCDEFGHJKLMNPRSTW") for _ in range(r.randint(1, 3))]
+        initials = r.choice([".".join(letters) + ".", f"{letters[0]}.Th.", f"{letters[0]}."])
+        return r.choice([f"{r.choice(self.TITLES)} {initials} {surname}", f"{r.choice(self.TITLES)} {surname}",
+                         f"{initials} {surname}", f"{r.choice(self.TITLES)} {self.nl.first_name()} {surname}"])
+
     def ip(self) -> str:
         return self.en.ipv4() if self.rng.random() < 0.8 else self.en.ipv6()
 
@@ -113,7 +162,8 @@ class Generator:
     def business(self) -> Tuple[str, str]:
         r, d = self.rng, lambda n: "".join(self.rng.choice(string.digits) for _ in range(n))
         kind = r.choice(["order", "invoice", "tracking", "price", "date", "product", "brand", "other_order",
-                         "carrier_code", "place", "delivery", "payment", "ordinary", "time"])
+                         "carrier_code", "place", "delivery", "payment", "ordinary", "time",
+                         "bank", "country", "holiday", "discount_code", "shop", "day_of_month"])
         value = {
             "order": lambda: r.choice([f"CND-{d(6)}", f"cnd{d(6)}", f"CND {d(6)}"]),
             "invoice": lambda: f"INV-{r.randint(2024, 2026)}-{d(5)}",
@@ -137,6 +187,16 @@ class Generator:
             "ordinary": lambda: r.choice(["ik ben blij", "wil even vragen", "het is al betaald", "dank je wel",
                                           "graag gedaan", "geen probleem", "ik wacht nog", "im waiting", "all good"]),
             "time": lambda: r.choice(["14:00", "10 am", "9.30 uur", "tussen 18:00 en 21:00", "before noon"]),
+            "bank": lambda: r.choice(["ING", "Rabobank", "ABN AMRO", "SNS", "bunq", "Triodos", "KBC", "Belfius", "Revolut", "Knab"]),
+            "country": lambda: r.choice(["Germany", "Belgium", "France", "the United Kingdom", "Spain", "Duitsland", "België",
+                                         "Frankrijk", "Luxemburg", "Oostenrijk", "Denmark", "Zwitserland", "Ireland", "Poland"]),
+            "holiday": lambda: r.choice(["Christmas", "Sinterklaas", "Kerst", "Easter", "Pasen", "Koningsdag", "Black Friday",
+                                         "Mother's Day", "Moederdag", "New Year", "Valentine's Day", "Pinksteren"]),
+            "discount_code": lambda: "".join(r.choice(string.ascii_uppercase) for _ in range(r.randint(4, 7))) + d(r.choice([2, 3])),
+            "shop": lambda: r.choice(["MediaMarkt", "Amazon", "Praxis", "Gamma", "Karwei", "Decathlon", "Primark", "Intratuin",
+                                      "Bever", "Hornbach", "Otto", "Fonq"]),
+            "day_of_month": lambda: r.choice([f"vrijdag de {r.randint(1, 28)}e", f"on the {r.randint(4, 20)}th",
+                                              f"op de {r.randint(1, 28)}e", f"maandag de {r.randint(1, 28)}e"]),
         }[kind]()
         return kind, value
 
@@ -154,6 +214,9 @@ class Generator:
         "NL_BSN": ["my bsn is ", "bsn ", "burgerservicenummer: ", "citizen service number "],
         "IP_ADDRESS": ["my ip is ", "from ip ", "the site blocked "],
         "STREET_ADDRESS": ["i live at ", "send it to ", "my address is ", "mijn adres is ", "deliver to "],
+        "BE_NATIONAL_NUMBER": ["mijn rijksregisternummer is ", "rijksregisternummer: ", "national number ", "INSZ "],
+        "UK_NINO": ["my NI number is ", "national insurance number ", "NINO: "],
+        "UK_DRIVING_LICENCE": ["driving licence number ", "my licence is ", "licence no. "],
     }
     FILLERS = ["where is my order", "i need help with my delivery", "the parcel never arrived",
                "can you check this please", "i want a refund", "my package is late",
@@ -168,12 +231,22 @@ class Generator:
     def positive(self) -> Sample:
         sample = Sample()
         kinds = self.rng.sample(["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD",
-                                 "NL_BSN", "IP_ADDRESS", "STREET_ADDRESS"], self.rng.randint(1, 3))
+                                 "NL_BSN", "IP_ADDRESS", "STREET_ADDRESS", "CREDENTIAL", "BE_NATIONAL_NUMBER",
+                                 "UK_NINO", "UK_DRIVING_LICENCE", "PERSON"], self.rng.randint(1, 3))
         if self.rng.random() < 0.5:
             sample.add(self.typo(self.rng.choice(self.FILLERS)) + ". ")
         for index, kind in enumerate(kinds):
             if index:
                 sample.add(self.rng.choice([". ", ", and ", " and ", ". also "]))
+            if kind == "CREDENTIAL":
+                cue, value = self.credential()
+                sample.add(cue)
+                sample.add(value, kind)
+                continue
+            if kind == "PERSON" and self.rng.random() < 0.3:
+                sample.add(self.rng.choice(["Geachte ", "Dear ", "Kind regards, ", "groeten, ", "pakket voor ", "t.a.v. ", ""]))
+                sample.add(self.formal_name(), "PERSON")
+                continue
             if kind == "PERSON":
                 if self.rng.random() < 0.15:
                     faker = self.fakers[self.rng.choice(NAME_LOCALES)]
@@ -189,13 +262,31 @@ class Generator:
             sample.add(self.rng.choice(self.SLOTS[kind]))
             value = {"EMAIL_ADDRESS": self.email, "PHONE_NUMBER": self.phone, "IBAN_CODE": self.iban,
                      "CREDIT_CARD": self.card, "NL_BSN": self.bsn, "IP_ADDRESS": self.ip,
-                     "STREET_ADDRESS": self.address}[kind]()
+                     "STREET_ADDRESS": self.address, "BE_NATIONAL_NUMBER": self.be_national_number,
+                     "UK_NINO": self.uk_nino, "UK_DRIVING_LICENCE": self.uk_driving_licence}[kind]()
             sample.add(value, kind)
         if self.rng.random() < 0.5:
             kind, value = self.business()
-            sample.add(self.rng.choice([" about order ", " re ", ", it's about ", " for "]))
+            sample.add(self.rng.choice([" about order ", " re ", ", it's about ", " for "])
+                       if kind in self.ABOUT_ORDER else ". " + self.lead(kind))
             sample.add(value, kind, business=True)
         return sample
+
+    # Business tokens that can follow "about order"; the others come with their own words.
+    ABOUT_ORDER = frozenset({"order", "invoice", "tracking", "price", "date", "product", "brand", "other_order",
+                             "carrier_code", "place", "delivery", "payment", "ordinary", "time"})
+
+    def lead(self, kind: str) -> str:
+        """The words a customer puts before a business token of this kind."""
+        r = self.rng
+        if kind in ("invoice", "tracking", "product", "price"):
+            return r.choice(["", "the ", "ref ", "for ", "de "])
+        return {"place": "bezorgen jullie in ", "payment": "betalen met ", "time": "om ", "other_order": "order ",
+                "date": "on ", "bank": r.choice(["betaald met ", "refund to my ", "via "]),
+                "country": r.choice(["do you ship to ", "bezorgen jullie in ", "levering naar "]),
+                "holiday": r.choice(["before ", "voor ", "na "]),
+                "discount_code": r.choice(["discount code ", "kortingscode ", "voucher "]),
+                "shop": r.choice(["I bought it at ", "besteld bij ", "cheaper at "])}.get(kind, "")
 
     def negative(self) -> Sample:
         sample = Sample()
@@ -204,9 +295,7 @@ class Generator:
             if index:
                 sample.add(self.rng.choice([", ", " and ", ". ", " - "]))
             kind, value = self.business()
-            sample.add(self.rng.choice(["", "the ", "order ", "ref ", "for ", "de "]) if kind in ("order", "invoice", "tracking", "product", "price") and kind != "order" else
-                       {"place": "bezorgen jullie in ", "delivery": "", "payment": "betalen met ", "brand": "", "ordinary": "",
-                        "time": "om ", "other_order": "order ", "carrier_code": "", "date": "on "}.get(kind, ""))
+            sample.add(self.lead(kind))
             sample.add(value, kind, business=True)
         return sample
 

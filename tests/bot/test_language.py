@@ -25,7 +25,9 @@ from tests.conftest import PROJECT_ROOT
     ("where is my order?", "en"),
     ("can I pay afterwards", "en"),
     # Too short or ambiguous: the conversation keeps its language.
-    ("ok", None), ("hi", None), ("hallo", None), ("CND-123456", None), ("<PERSON_1>", None),
+    ("ok", None), ("hi", None), ("CND-123456", None), ("<PERSON_1>", None), ("thanks", None), ("hey", None),
+    # ... unless every word is one language's own (policies/languages.yml, short_words).
+    ("hallo", "nl"), ("goedemorgen", "nl"), ("mens graag", "nl"), ("dank je wel", "nl"), ("Goedemiddag!", "nl"),
 ])
 def test_detection_on_short_chat_messages(text: str, expected) -> None:
     assert detect(text) == expected
@@ -141,6 +143,14 @@ def test_the_language_code_is_stored_as_a_code_not_masked(data_dir) -> None:
     ("de lamp heeft vlam gevat", "product_danger"),
     ("the kettle burned my daughter's hand", "product_danger"),
     ("the heater caught fire last night", "product_danger"),
+    # A burn from a product is product harm, never self-harm (issue 22).
+    ("I got a burn from the kettle I bought here", "product_danger"),
+    ("my son has burns on his hand from the lamp", "product_danger"),
+    ("de oplader is doorgebrand en mijn dochter heeft brandwonden", "product_danger"),
+    ("ik kreeg een schok van de lamp", "product_danger"),
+    ("I got an electric shock from the desk lamp", "product_danger"),
+    ("I'm so burned out at work", None),
+    ("I'm shocked by your prices", None),
     # Frustration: the same complaint again, nobody helping, anger.
     ("dit is de derde keer dat ik hierover klaag", "complaint_escalation"),
     ("niemand helpt mij, ik ben het zat", "complaint_escalation"),

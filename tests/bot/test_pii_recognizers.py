@@ -36,8 +36,8 @@ def assert_found(text: str, expected: Expected) -> None:
         ("met vriendelijke groet, jan jansen", [("PERSON", "jan jansen")]),
         ("this is joan may speaking", [("PERSON", "joan may")]),  # surname that is a stop word
         ("kathryn hardy", [("PERSON", "kathryn hardy")]),  # just the name, as an answer
-        ("mr kathryn hardy", [("PERSON", "kathryn hardy")]),
-        ("mr smith", [("PERSON", "smith")]),
+        ("mr kathryn hardy", [("PERSON", "mr kathryn hardy")]),
+        ("mr smith", [("PERSON", "mr smith")]),
         ("NAME: PRIYA PATEL", [("PERSON", "PRIYA PATEL")]),
         ("i spoke with kathryn hardy yesterday", [("PERSON", "kathryn hardy")]),
         # A surname that is also a town of the delivery area (found by the e2e leak test).
