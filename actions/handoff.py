@@ -61,9 +61,10 @@ def hand_off(
         reason=trigger.reason,
         priority=trigger.priority.value,
         summary={**_summary(tracker, trigger_id, now, open_now), **(extra or {})},
-        # The current turn reaches the action server unmasked: mask before storing.
+        # Masked at the door, but checked before storing (a payload or a message from the
+        # HTTP API or `rasa shell` was not): bot/pii/conversation.py.
         transcript=ConversationMasker(tracker.sender_id).mask_transcript(
-            transcript_from_events(tracker.events)
+            transcript_from_events(tracker.events, door_marks=True)
         ),
         channel=tracker.get_latest_input_channel(),
     )

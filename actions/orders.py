@@ -11,7 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.consent import PENDING, ask, ask_or_go, latest_user_event, order_by_email, placeholder_for
+from actions.consent import (PENDING, ask, ask_or_go, latest_user_event, order_by_email, placeholder_for,
+                             with_facts_from_the_vault)
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import Localized, text_in
 from bot.storage import stores
@@ -103,7 +104,8 @@ class _OrderNumberValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         number = normalise_order_number(tracker.get_slot("order_number"))
-        # The text as typed (the NLU step masked the postcode or e-mail address in the parse).
+        # The text as masked at the door, with the postcode or e-mail address in it read back
+        # from the vault for the check.
         text = latest_user_event(tracker).get("text") or ""
         if tracker.get_slot("requested_slot") != CHECK:
             # Number and proof in one message ("CND-123456, postcode 1234 AB").
@@ -112,7 +114,8 @@ class _OrderNumberValidation(FormValidationAction):
                 return {}
         if number is None:
             return {}
-        outcome = stores().orders.check_owner(tracker.sender_id, number, text, email_allowed=typed_number(tracker, number))
+        outcome = stores().orders.check_owner(tracker.sender_id, number, with_facts_from_the_vault(tracker, text),
+                                              email_allowed=typed_number(tracker, number))
         if outcome is None:  # no postcode or e-mail in it: the form's usual unhappy path
             return {}
         if outcome is Check.PASSED:

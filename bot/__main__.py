@@ -59,9 +59,12 @@ def _rasa_run(rasa_args) -> int:
 
     speedups.install()
     fail_closed.install()  # a database error fails the turn; no fresh or in-memory tracker
-    analysis_process.start()  # the personal-data analysis workers load while Rasa loads the model
-    if "--model" in rasa_args[:-1]:
-        analysis_process.start_nlu(rasa_args[rasa_args.index("--model") + 1])
+    # The workers load while Rasa loads the model: with a model, one that analyses and parses
+    # (the server then loads only the model's dialogue part), else two that analyse.
+    model = rasa_args[rasa_args.index("--model") + 1] if "--model" in rasa_args[:-1] else None
+    analysis_process.start(model)
+    if analysis_process.parses_at_the_door():
+        speedups.dialogue_part_only()
     token = settings().api_token()[0]
     sys.argv = ["rasa", "run", *rasa_args, f"--auth-token={token}"]  # one argument: it may start with "-"
     rasa_main()

@@ -52,6 +52,8 @@ class CandorMeta:
     office_hours: Optional[bool] = None
     sender: Optional[str] = None  # "human" for an agent's reply (key `from`)
     agent_id: Optional[str] = None
+    # On a customer's message: masked at the door (set there, never taken from the client).
+    masked: Optional[bool] = None
 
     def build(self) -> Dict[str, Any]:
         """`{"candor": {...}}`, with only the fields that are set."""

@@ -124,7 +124,8 @@ class SpellingNormalizer(GraphComponent):
                 continue
             fixed = self.corrected(text)
             if fixed != text:
-                message.set(TYPED_KEY, text)
+                if message.get(TYPED_KEY) is None:  # the masker may have kept the text already
+                    message.set(TYPED_KEY, text)
                 message.set(TEXT, fixed)
         return messages
 

@@ -24,6 +24,11 @@ the same checks and the same error for a bad response, without re-checking the s
    parsed again by the server's NLU graph: `MessageProcessor._parse_message_with_graph`
    returns the worker's parse when it came from the model this server serves (same model
    id); otherwise Rasa's own runs.
+
+5. With an NLU worker (`dialogue_part_only`), the server loads only the dialogue part of the
+   model (policies, TED): the worker holds the NLU part, so no part is held twice (about
+   0.3 GB each). A message the worker could not parse is parsed by the NLU part loaded here
+   on first need, once.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ import copy
 import functools
 import logging
 import ssl
+import threading
 from typing import Any, Dict, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
@@ -146,6 +152,10 @@ async def _request(self: Any, method: Text = "post", subpath: Optional[Text] = N
 
 
 _RASA_PARSE: Any = None
+# Models loaded without their NLU part (model id -> archive), and that part once loaded here.
+_DIALOGUE_ONLY: Dict[str, str] = {}
+_NLU_PARTS: Dict[str, Any] = {}
+_NLU_LOCK = threading.Lock()
 
 
 def _parse_message_with_graph(self: Any, message: Any, tracker: Any, only_output_properties: bool = True) -> Any:
@@ -153,7 +163,56 @@ def _parse_message_with_graph(self: Any, message: Any, tracker: Any, only_output
     done = getattr(message, "candor_parse", None)
     if done is not None and only_output_properties and done[0] == self.model_metadata.model_id:
         return copy.deepcopy(done[1])
+    archive = _DIALOGUE_ONLY.get(self.model_metadata.model_id)
+    if archive is not None:
+        return _nlu_part(self.model_metadata.model_id, archive).parse(message, tracker, only_output_properties)
     return _RASA_PARSE(self, message, tracker, only_output_properties)
+
+
+def _nlu_part(model_id: str, archive: str) -> Any:
+    """The NLU part of a model loaded dialogue-only, loaded in this process on first need."""
+    from bot.pii.analysis_process import Parser, nlu_runner
+
+    with _NLU_LOCK:
+        if model_id not in _NLU_PARTS:
+            logger.warning("Loading the model's NLU part in the server: the NLU worker could not parse.")
+            metadata, runner = nlu_runner(archive)
+            if metadata.model_id != model_id:
+                raise RuntimeError(f"{archive} is no longer the model this server serves")
+            _NLU_PARTS[model_id] = Parser(metadata, runner)
+        return _NLU_PARTS[model_id]
+
+
+def part_runner(metadata: Any, storage: Any, runner_class: Any, target: str) -> Any:
+    """A graph runner of the nodes `target` needs (Rasa's own runner, of fewer nodes)."""
+    from rasa.engine.graph import ExecutionContext
+
+    schema = metadata.predict_schema.minimal_graph_schema([target])
+    return runner_class.create(graph_schema=schema, model_storage=storage,
+                               execution_context=ExecutionContext(graph_schema=metadata.predict_schema,
+                                                                  model_id=metadata.model_id))
+
+
+def _load_dialogue_part(storage_path: Any, model_archive_path: Any, model_storage_class: Any,
+                        graph_runner_class: Any) -> Tuple[Any, Any]:
+    """`rasa.engine.loader.load_predict_graph_runner` of the model's dialogue part only."""
+    model_storage, metadata = model_storage_class.from_model_archive(
+        storage_path=storage_path, model_archive_path=model_archive_path)
+    if not (metadata.core_target and metadata.nlu_target):  # one part only: load it whole
+        from rasa.engine.graph import ExecutionContext
+
+        return metadata, graph_runner_class.create(
+            graph_schema=metadata.predict_schema, model_storage=model_storage,
+            execution_context=ExecutionContext(graph_schema=metadata.predict_schema, model_id=metadata.model_id))
+    _DIALOGUE_ONLY[metadata.model_id] = str(model_archive_path)
+    return metadata, part_runner(metadata, model_storage, graph_runner_class, metadata.core_target)
+
+
+def dialogue_part_only() -> None:
+    """Fix 5: the server loads models without their NLU part (idempotent)."""
+    from rasa.engine import loader
+
+    loader.load_predict_graph_runner = _load_dialogue_part
 
 
 def install() -> None:

@@ -28,6 +28,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.rate import sender_turns
 from bot.config import settings
+from bot.constants import CANDOR_KEY, CandorMeta
 from bot.guardrails.loader import policies
 from bot.guardrails.texts import text_in
 from bot.language import detect, hinted, languages
@@ -97,7 +98,9 @@ def masked_at_the_door(sender_id: str, text: str, metadata: Any) -> Tuple[str, A
     """The message and its client metadata with the conversation's placeholders (new values
     numbered and, where pii.yml says `vault`, kept encrypted), from the findings the
     analysis process made; the withheld marker if masking failed. The masked text is
-    remembered as checked, so the NLU step and the tracker store do not analyse it again."""
+    remembered as checked, so the NLU step and the tracker store do not analyse it again,
+    and marked as masked in its metadata (`candor.masked`; the door drops whatever a client
+    sent under that key), so the action server does not either."""
     masker = ConversationMasker(sender_id)
     masked = masker.mask_text(text).text
     if metadata:
@@ -105,7 +108,7 @@ def masked_at_the_door(sender_id: str, text: str, metadata: Any) -> Tuple[str, A
     if masker.failed:
         return WITHHELD, None
     engine().remember(masked, [])
-    return masked, metadata
+    return masked, {**(metadata if isinstance(metadata, dict) else {}), **CandorMeta(masked=True).build()}
 
 
 async def understood(message: UserMessage) -> Any:
@@ -135,6 +138,9 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
                 length=len(message.text), limit=settings().max_message_chars)
             await message.output_channel.send_text_message(message.sender_id, text)
             return None
+        if isinstance(message.metadata, dict) and CANDOR_KEY in message.metadata:
+            # Candor's own marks are set here and by the actions, never taken from a client.
+            message.metadata = {k: v for k, v in message.metadata.items() if k != CANDOR_KEY}
         if isinstance(message.text, str):
             message.text = await screened(message.text, message.sender_id)
             if message.text != WITHHELD and not message.text.startswith("/"):
@@ -149,7 +155,9 @@ def at_the_door(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Call
                 if language:
                     message.metadata = {**(message.metadata if isinstance(message.metadata, dict) else {}),
                                         "language": language}
-                message.candor_parse = await understood(message)  # type: ignore[attr-defined]
+            # Every message is parsed by the worker, the withheld marker and button payloads
+            # too: the server holds no NLU part of its own unless the worker fails.
+            message.candor_parse = await understood(message)  # type: ignore[attr-defined]
         return await on_new_message(message)
 
     return handle

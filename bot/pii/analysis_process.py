@@ -1,18 +1,23 @@
 """The work done on a customer message at the door, in worker processes of the Rasa server:
-its personal-data analysis (two workers) and its parse by the NLU model (one worker, below).
+its personal-data analysis and its parse by the NLU model.
 
 spaCy and Presidio are CPU-bound Python: run in a thread of the Rasa server, they hold the
-interpreter lock that the server's event loop (NLU, policies, tracker store) needs, and they
+interpreter lock that the server's event loop (policies, tracker store) needs, and they
 leave the machine's other cores idle. Profiled under load (py-spy, `make bench`), the thread
-took about a tenth of the server's time. Here two worker processes (started with `spawn`, so
-they inherit no TensorFlow state) build the same engine from the same `policies/pii.yml`
-and return the findings; the server keeps them (`PiiEngine.remember`), so the NLU step and
-the tracker store mask from them without analysing again.
+took about a tenth of the server's time, and the NLU graph about a fifth.
+
+With a model (`make run`), one worker process (started with `spawn`, so it inherits no
+TensorFlow state) does both: it builds the same engine from the same `policies/pii.yml` and
+loads only the NLU part of the server's model file (the server loads only the dialogue
+part: bot/speedups.py), so no part of the model is held twice. Without the NLU worker
+(`CANDOR_NLU_PROCESS=off`), two analysis workers hold the engine only, and the server loads
+and runs the whole model itself. The server keeps the findings (`PiiEngine.remember`), so
+masking at the door and the tracker store do not analyse again.
 
 If a worker dies, its pool is replaced and the message is analysed in a thread of the
-server instead, as before: nothing goes unanalysed. Workers ignore Ctrl-C; the server
-shuts them down when it exits. Set `CANDOR_ANALYSIS_PROCESS=off` to analyse in threads only
-(two processes less; see the README for their memory).
+server instead (and parsed by the server, which then loads the NLU part once): nothing goes
+unanalysed or unanswered. Workers ignore Ctrl-C; the server shuts them down when it exits.
+Set `CANDOR_ANALYSIS_PROCESS=off` to analyse in threads of the server only.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class Workers:
         self.initializer, self.initargs = initializer, initargs
         self._pool: Optional[ProcessPoolExecutor] = None
         self._lock = threading.Lock()
+        self.in_flight = 0  # jobs sent and not yet back (on the server's event loop)
 
     def enabled(self) -> bool:
         return os.environ.get(self.switch, "on").strip().lower() != "off"
@@ -62,6 +68,7 @@ class Workers:
         """`function(*args)` in a worker; a dead worker's pool is replaced, and
         BrokenProcessPool raised for the caller to do the work another way."""
         pool = self.pool()
+        self.in_flight += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:
@@ -70,6 +77,12 @@ class Workers:
                     self._pool = None
             pool.shutdown(wait=False)
             raise
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def load(self) -> float:
+        return self.in_flight / self.count
 
 
 def _start_worker() -> None:
@@ -79,26 +92,46 @@ def _start_worker() -> None:
 
 
 def _analyze(text: str) -> List[Finding]:
-    """In an analysis worker: the findings of `text`."""
+    """In a worker: the findings of `text`."""
     return engine().analyze(text)
 
 
-# Two analysis workers: a message that runs into the patterns' time limits does not hold up
-# the next customer's. Without them, two analyses at a time in threads of the server.
+# Two lanes for the analysis: a message that runs into the patterns' time limits does not
+# hold up the next customer's. With the NLU worker (which holds the engine too), one
+# analysis worker and the NLU worker; without it, two analysis workers; without any, two
+# analyses at a time in threads of the server.
 ANALYSIS = Workers(2, "CANDOR_ANALYSIS_PROCESS", _start_worker)
 _THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-pii")
 
 
-def start() -> List[Future]:
-    """Start the analysis workers now (server start-up), so the first message does not wait."""
-    return ANALYSIS.start()
+def _analysis_workers() -> Optional[Workers]:
+    """The pool that analyses this message: the analysis workers, or the NLU worker when it
+    has less to do (say, while a hostile message holds the analysis worker)."""
+    if not ANALYSIS.enabled():
+        return None
+    lanes = [ANALYSIS, _nlu] if parses_at_the_door() else [ANALYSIS]
+    return min(lanes, key=lambda lane: lane.load)  # ties: the analysis worker
+
+
+def start(model: Optional[str] = None) -> List[Future]:
+    """Start the workers now (server start-up), so the first message does not wait: with
+    `model`, the NLU worker (it analyses too) and one analysis worker; else two analysis
+    workers."""
+    started = []
+    if model is not None:
+        nlu = start_nlu(model)
+        if nlu is not None:
+            ANALYSIS.count = 1
+            started.append(nlu)
+    return started + ANALYSIS.start()
 
 
 async def analyze(text: str) -> List[Finding]:
     """The findings of `text`, worked out off the event loop, and kept by this process's engine."""
-    if ANALYSIS.enabled():
+    workers = _analysis_workers()
+    if workers is not None:
         try:
-            found = await ANALYSIS.run(_analyze, text)
+            found = await workers.run(_analyze, text)
         except BrokenProcessPool:
             logger.error("The personal-data analysis process stopped; a new one is started and this "
                          "message is analysed in the server.")
@@ -110,21 +143,56 @@ async def analyze(text: str) -> List[Finding]:
 
 # --- Understanding (NLU) in a process of its own ------------------------------------------
 # The NLU part of the model (the masker, language, DIET, backstops) took about a fifth of the
-# Rasa server's time under load. One more worker loads the same model file as the server and
+# Rasa server's time under load. The worker loads the NLU part of the server's model file and
 # parses each message at the door; the server uses that parse (bot/speedups.py) when it comes
 # from the very model it serves, and parses itself otherwise (no worker, a different model, a
 # time-out, a dead worker). `CANDOR_NLU_PROCESS=off` turns it off.
 _nlu: Optional[Workers] = None
-_agent: Any = None
+_parser: Any = None
+
+
+def nlu_runner(model: str) -> Tuple[Any, Any]:
+    """(model metadata, graph runner) of the NLU part of `model` only: the parse's own
+    components, without the dialogue policies (TED) a parse never runs."""
+    import tempfile
+    from pathlib import Path
+
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    from bot.speedups import part_runner
+
+    with tempfile.TemporaryDirectory(prefix="candor-nlu-") as unpacked:
+        storage, metadata = LocalModelStorage.from_model_archive(
+            storage_path=Path(unpacked), model_archive_path=Path(model))
+        if not metadata.nlu_target:
+            raise ValueError(f"{model} has no NLU part")
+        return metadata, part_runner(metadata, storage, DaskGraphRunner, metadata.nlu_target)
+
+
+class Parser:
+    """What Rasa's `MessageProcessor._parse_message_with_graph` reads of a processor: the
+    model's metadata and a runner that holds (at least) its NLU part."""
+
+    def __init__(self, metadata: Any, graph_runner: Any) -> None:
+        self.model_metadata, self.graph_runner = metadata, graph_runner
+
+    def parse(self, message: Any, tracker: Any, only_output_properties: bool = True) -> Dict[str, Any]:
+        from rasa.core.processor import MessageProcessor
+
+        from bot import speedups
+
+        rasa_parse = speedups._RASA_PARSE or MessageProcessor._parse_message_with_graph
+        return rasa_parse(self, message, tracker, only_output_properties)
 
 
 def _start_nlu_worker(model: str) -> None:
-    """In the NLU worker: leave Ctrl-C to the server, and load the model."""
-    global _agent
+    """In the NLU worker: leave Ctrl-C to the server, load the model's NLU part and the
+    personal-data engine (the worker analyses too)."""
+    global _parser
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from rasa.core.agent import Agent
-
-    _agent = Agent.load(model)
+    _parser = Parser(*nlu_runner(model))
+    engine().analyze("warming up")
 
 
 def _parse(text: str, sender_id: Optional[str], metadata: Any, message_id: Optional[str],
@@ -138,11 +206,15 @@ def _parse(text: str, sender_id: Optional[str], metadata: Any, message_id: Optio
     if findings is not None:
         engine().remember(text, findings)
 
-    processor = _agent.processor
     message = UserMessage(text, None, sender_id, metadata=metadata, message_id=message_id,
                           input_channel=input_channel)
-    parsed = processor._parse_message_with_graph(message, DialogueStateTracker.from_events(sender_id or "", []))
-    return processor.model_metadata.model_id, parsed
+    parsed = _parser.parse(message, DialogueStateTracker.from_events(sender_id or "", []))
+    return _parser.model_metadata.model_id, parsed
+
+
+def parses_at_the_door() -> bool:
+    """Whether this server has an NLU worker (started, and not switched off)."""
+    return _nlu is not None and _nlu.enabled()
 
 
 def start_nlu(model: Optional[str]) -> Optional[Future]:
@@ -155,7 +227,7 @@ def start_nlu(model: Optional[str]) -> Optional[Future]:
 
 async def understand(message: Any) -> Optional[Tuple[str, Dict[str, Any]]]:
     """The NLU worker's (model id, parse) of a UserMessage, or None when there is none to be had."""
-    if _nlu is None or not _nlu.enabled():
+    if not parses_at_the_door():
         return None
     try:
         return await _nlu.run(_parse, message.text, message.sender_id, message.metadata, message.message_id,

@@ -7,6 +7,8 @@ import secrets
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.constants import CANDOR_METADATA_KEYS, CandorMeta
 from bot.pii.engine import Finding, Masked, Placeholders, engine
 from bot.storage import stores
@@ -47,10 +49,15 @@ class ConversationMasker:
     def __init__(self, sender_id: str, url: Optional[str] = None) -> None:
         self.sender_id = sender_id
         self.stores = stores(url)
-        self.engine = engine()
         self.placeholders = self._load()
         self._cache: Dict[str, Masked] = {}
         self.failed = False
+
+    @property
+    def engine(self) -> Any:
+        """The PII engine, built on first use: substituting known values (`mask_known`) needs
+        none, so a process that only does that (the action server) never loads spaCy."""
+        return engine()
 
     def _load(self) -> Placeholders:
         return Placeholders(self.stores.placeholders.known(self.sender_id), hasher=digester())
@@ -108,6 +115,10 @@ class ConversationMasker:
             masked = self.engine.mask(text, self.placeholders)
             self._persist(masked)
             masked = self._mask_known(masked)
+        except SQLAlchemyError:
+            # The database failed, not the analysis: the turn fails as a whole (REST: 503,
+            # nothing saved, send it again), rather than a withheld message for a human.
+            raise
         except Exception:  # noqa: BLE001 - any failure must not let raw text through
             logger.exception("Masking failed for a message of conversation %s; nothing raw is kept.", self.sender_id)
             self.failed = True
@@ -220,4 +231,15 @@ class ConversationMasker:
         return masked
 
     def mask_transcript(self, lines: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        return [{**line, "text": self.mask_text(line["text"]).text} for line in lines]
+        """A transcript's lines as a ticket keeps them. A customer's message masked at the door
+        (marked `masked`) and the bot's messages, made from templates, get the values this
+        conversation gave substituted by their placeholders (no second analysis); any other
+        customer message (a button payload, `rasa shell`, the HTTP API) is analysed here."""
+        masked = []
+        for line in lines:
+            line = dict(line)
+            checked = (line.pop("masked", False) or line.get("from") != "customer") and not str(
+                line["text"]).startswith("/")
+            line["text"] = self.mask_known(line["text"]) if checked else self.mask_text(line["text"]).text
+            masked.append(line)
+        return masked

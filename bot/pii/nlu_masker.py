@@ -17,6 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu_component import StatelessComponent
+from bot.nlu_spelling import TYPED_KEY
 from bot.pii.conversation import WITHHELD
 from bot.pii import words
 from bot.pii.engine import PLACEHOLDER, Placeholders, engine
@@ -31,6 +32,20 @@ FALLBACK_INTENT = "nlu_fallback"
 
 def entity_name(entity_type: str) -> str:
     return f"pii_{entity_type.lower()}"
+
+
+def renumbered(text: str) -> str:
+    """`text` with its placeholders numbered from 1 per type, in order of appearance (the
+    same placeholder keeps one number): "<PERSON_3> and <PERSON_5>" -> "<PERSON_1> and <PERSON_2>"."""
+    numbers: dict = {}
+
+    def fresh(match: "re.Match[str]") -> str:
+        kind = match.group(1)
+        per_kind = numbers.setdefault(kind, {})
+        number = per_kind.setdefault(match.group(), len(per_kind) + 1)
+        return f"<{kind}_{number}>"
+
+    return PLACEHOLDER.sub(fresh, text)
 
 
 @DefaultV1Recipe.register(
@@ -58,7 +73,14 @@ class PiiMasker(StatelessComponent):
                 message.set(FAILED_KEY, True, add_to_output=True)
                 continue
             message.set(UNMASKED_KEY, text)  # not added to the output, so never stored
-            message.set(TEXT, masked.text)
+            # The classifier sees the placeholders numbered afresh in each message, as in
+            # training ("<PERSON_3>" of a long conversation reads as "<PERSON_1>"): how many
+            # values a conversation gave before must not change what a message means. The
+            # parse keeps the conversation's own placeholders (bot/nlu_spelling.py restores).
+            fresh = renumbered(masked.text)
+            if fresh != masked.text:
+                message.set(TYPED_KEY, masked.text)
+            message.set(TEXT, fresh)
             # Every placeholder is an entity: those made here, and those the channel put in
             # (it masks the text at the door with the conversation's placeholders).
             entities = list(message.get(ENTITIES) or [])

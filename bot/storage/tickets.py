@@ -42,9 +42,11 @@ class Ticket:
     created: bool
 
 
-def transcript_from_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def transcript_from_events(events: Iterable[Dict[str, Any]], door_marks: bool = False) -> List[Dict[str, Any]]:
     """The last messages of a conversation, oldest first, for the agent: the customer's,
-    the bot's, and those a human agent wrote (marked in the event's metadata)."""
+    the bot's, and those a human agent wrote (marked in the event's metadata). With
+    `door_marks`, a customer's line masked at the door says so (`masked`: for
+    `ConversationMasker.mask_transcript`, which takes the mark off)."""
     lines = []
     for event in events:
         kind = event.get("event")
@@ -57,6 +59,8 @@ def transcript_from_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, A
             }
             if candor.agent_id:
                 line["agent_id"] = candor.agent_id
+            if door_marks and kind == "user" and CandorMeta.read(event.get("metadata")).masked:
+                line["masked"] = True  # at the door (bot/channels/limits.py)
             lines.append(line)
     return lines[-TRANSCRIPT_TURNS:]
 

@@ -1,6 +1,7 @@
 """`make bench`: a closed-loop load benchmark over REST, Candor against a stock Rasa assistant.
 
-In one run, on this machine, loopback only:
+In one run, on this machine, loopback only (with the memory each server holds, all its
+processes, PSS from /proc: tests/bench/memory.py):
 - **stock**: `rasa init --no-prompt` in a temp dir with the project's venv, SQLite tracker
   store, `rasa run --enable-api`;
 - **candor**: `python -m bot run` (every guardrail on) with a fresh data dir;
@@ -43,6 +44,7 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 import jwt
 
+from tests.bench import memory
 from tests.e2e.conftest import free_port, free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -315,6 +317,8 @@ def main() -> int:
     rows: List[Dict[str, float]] = []
     tmp = Path(tempfile.mkdtemp(prefix="candor-bench-"))
     starters = []
+    # Per server: its process tree's memory after the level at which it held the most.
+    held: Dict[str, List[memory.Process]] = {}
     if args.only != "candor":
         starters.append(lambda: start_stock(tmp))
     if args.only != "stock":
@@ -331,6 +335,10 @@ def main() -> int:
                     before = server.failed_actions()
                     level = asyncio.run(run_level(server, conversations, turns))
                     rows.append(report(server.name, level, server.failed_actions() - before))
+                    now = memory.tree(server.process.pid)
+                    if sum(p.pss_kb for p in now) > sum(p.pss_kb for p in held.get(server.name, [])):
+                        held[server.name] = now
+                print(f"  {server.name} memory after load: {memory.summary(held.get(server.name, []))}", flush=True)
             finally:
                 server.stop()
     finally:
@@ -366,6 +374,10 @@ def main() -> int:
                   f"{one_latency} | {both['p50_ms']} / {both['p95_ms']} ms | "
                   f"{both['errors']} / {both['empty']} / {both['failed_actions']} / {both['wrong']} / "
                   f"{both['lost_events']} / {both['cross_talk']} |")
+    print("\n| server | memory held (PSS, all its processes, after the level that needed most) |")
+    print("| --- | --- |")
+    for name, processes in held.items():
+        print(f"| {name} | {memory.summary(processes)} |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

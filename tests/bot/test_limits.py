@@ -243,12 +243,17 @@ async def test_the_door_masks_with_the_conversations_placeholders_before_rasa_se
     handle = at_the_door(on_new_message)
     collector = CollectingOutputChannel()
     await handle(UserMessage(f"my name is {name}, mail {email}, refund to {iban}", collector, "door-1",
-                             metadata={"from": email}))
+                             metadata={"from": email, "candor": {"masked": True, "kind": email}}))
     await handle(UserMessage(f"did you get {email}?", collector, "door-1"))
-    first, second = passed
+    await handle(UserMessage("/affirm", collector, "door-1", metadata={"candor": {"masked": True}}))
+    first, second, payload = passed
     assert first.text == "my name is <PERSON_1>, mail <EMAIL_ADDRESS_1>, refund to <IBAN_CODE_1>"
     assert first.metadata["from"] == "<EMAIL_ADDRESS_1>"
+    # Marked as masked here; what the client sent under that key is gone.
+    assert first.metadata["candor"] == {"masked": True} and second.metadata["candor"] == {"masked": True}
     assert second.text == "did you get <EMAIL_ADDRESS_1>?"
+    # A button payload is not masked here, so it is not marked (the action server checks it).
+    assert payload.text == "/affirm" and "candor" not in (payload.metadata or {})
     vault = stores().vault
     assert vault.get("door-1", "<EMAIL_ADDRESS_1>") == email  # pii.yml: vault
     assert vault.get("door-1", "<IBAN_CODE_1>") is None and vault.get("door-1", "<PERSON_1>") is None

@@ -64,3 +64,26 @@ def test_the_worker_parses_as_the_server_does_and_the_server_uses_it(agent: Agen
     _, parsed = asyncio.run(analysis_process.understand(UserMessage(MESSAGES[1][0], None, "customer-nlu")))
     assert "Pietje" not in parsed["text"] and "pietje.puk@example.org" not in parsed["text"]
     assert "<PERSON_1>" in parsed["text"]
+
+
+def test_the_server_loads_only_the_dialogue_part_and_parses_itself_only_when_the_worker_cannot(agent, monkeypatch) -> None:
+    """With the NLU worker, `python -m bot rasa-run` loads the model without its NLU part
+    (bot/speedups.py: no part of the model in memory twice). It predicts as the whole model
+    does; a message the worker did not parse is parsed by the NLU part, loaded then, once."""
+    from rasa.engine import loader
+
+    speedups.install()
+    monkeypatch.setattr(loader, "load_predict_graph_runner", speedups._load_dialogue_part)
+    server = Agent.load(str(MODEL))
+    nodes = set(server.processor.graph_runner._graph_schema.nodes)
+    assert any("TEDPolicy" in n for n in nodes) and not any("DIETClassifier" in n or "PiiMasker" in n for n in nodes)
+    assert server.processor.model_metadata.model_id == agent.processor.model_metadata.model_id
+    tracker = DialogueStateTracker.from_events("customer-dialogue", [])
+    for text, metadata in MESSAGES[:3]:
+        message = UserMessage(text, None, "customer-dialogue", metadata=metadata, input_channel="rest")
+        here = speedups._RASA_PARSE(agent.processor, message, DialogueStateTracker.from_events("customer-dialogue", []))
+        assert MessageProcessor._parse_message_with_graph(server.processor, message, tracker) == here, text
+    assert len(speedups._NLU_PARTS) == 1  # loaded once
+    predicted = server.processor._predict_next_with_tracker(tracker)
+    assert predicted.max_confidence_index == agent.processor._predict_next_with_tracker(tracker).max_confidence_index
+    assert predicted.policy_name and predicted.max_confidence > 0

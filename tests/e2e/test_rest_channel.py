@@ -297,7 +297,7 @@ def test_no_personal_data_at_rest_anywhere_in_the_data_dir(candor) -> None:
     assert any("How can I help" in t for t in greeting), greeting  # a name is not a reason for a human
     candor.say(customer, f"my email is {canary['email']} and my phone is {canary['phone']}")
     warned = texts(candor.say(customer, f"my card is {canary['card']} and bsn {canary['bsn']}"))
-    assert any("Please don't share card numbers" in t for t in warned)
+    assert load_policies(PROJECT_ROOT / "policies").pii.sensitive_data_warning.in_("en") in warned
     candor.say(customer, f"refund to {canary['iban']} please, order CND-100002 for the Oak side table")
     candor.say(customer, f"i live at {canary['address']}")
     candor.say(customer, "where is order CND-100002?")
