@@ -179,3 +179,21 @@ def test_classes_of_misses_seen_on_outside_data(text: str, expected: Expected) -
 def test_masking_keeps_business_tokens_next_to_personal_data() -> None:
     masked = engine().mask("i'm kathryn hardy, order CND-100234 (Oak side table, €49,95) for 06-12345678")
     assert masked.text == "i'm <PERSON_1>, order CND-100234 (Oak side table, €49,95) for <PHONE_NUMBER_1>"
+
+
+def test_the_compact_word_counts_answer_as_the_word_list_does() -> None:
+    """bot/pii/words.py keeps pyspellchecker's counts in a compact form: the same answer for
+    every word, absent words and odd ones included."""
+    import random
+
+    from spellchecker import SpellChecker
+
+    from bot.pii.words import WordCounts
+
+    reference = dict(SpellChecker(language="nl", distance=1).word_frequency.dictionary)
+    compact = WordCounts(reference)
+    assert len(compact) == len(reference)
+    rng = random.Random(7)
+    asked = rng.sample(sorted(reference), 3000) + ["", "zzqxv", "café", "Straße", "a\nb", "\U0001f600", "aaaaaa"]
+    assert [compact.get(word) for word in asked] == [reference.get(word, 0) for word in asked]
+    assert compact.get(min(reference)) == reference[min(reference)] and compact.get(max(reference)) == reference[max(reference)]
