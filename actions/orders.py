@@ -116,8 +116,9 @@ class _OrderNumberValidation(FormValidationAction):
             return {}
         outcome = stores().orders.check_owner(tracker.sender_id, number, with_facts_from_the_vault(tracker, text),
                                               email_allowed=typed_number(tracker, number))
-        if outcome is None:  # no postcode or e-mail in it: the form's usual unhappy path
-            return {}
+        if outcome is None:  # no postcode or e-mail in it: the form's usual unhappy path,
+            # unless it is this order's number again: then the question is simply asked again.
+            return {CHECK: None} if normalise_order_number(text) == number else {}
         if outcome is Check.PASSED:
             return {CHECK: number}
         if outcome is Check.LOCKED:

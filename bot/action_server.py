@@ -45,11 +45,19 @@ def guard(app: Sanic, secret: str) -> Sanic:
     return app
 
 
+# The Rasa server sends the whole tracker with every call: a long conversation's is well
+# past the customer-facing body cap (`CANDOR_MAX_BODY_BYTES`, 64 KB), which the servers'
+# environment sets for Sanic; a longer cap here, where only the Rasa server on loopback calls.
+ACTION_REQUEST_MAX_BYTES = 32 * 1024 * 1024
+
+
 def create_app(secret: str) -> Sanic:
     from rasa_sdk.endpoint import create_app as sdk_app
 
     # No CORS: no web page has any business calling the action server.
-    return guard(sdk_app("actions", cors_origins=None), secret)
+    app = guard(sdk_app("actions", cors_origins=None), secret)
+    app.config.REQUEST_MAX_SIZE = ACTION_REQUEST_MAX_BYTES
+    return app
 
 
 def main(argv: list) -> int:

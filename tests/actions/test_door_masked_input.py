@@ -79,3 +79,13 @@ async def test_a_client_cannot_mark_its_own_message_as_masked(forged, data_dir) 
     await at_the_door(on_new_message)(UserMessage('/inform{"email": "x@example.com"}', CollectingOutputChannel(),
                                                   "c-door-3", metadata={**forged, "page": "checkout"}))
     assert passed[0].metadata == {"page": "checkout"}
+
+
+async def test_the_order_number_typed_again_at_the_postcode_question_asks_it_again(add_order) -> None:
+    number = add_order("CND-900072", "shipped", postcode="4321 ZX")
+    tracker = make_tracker(sender_id="c-door-4", text=f"it's {number}", intent="inform", active_loop="order_status_form",
+                           slots={"order_number": number, "requested_slot": "order_check"})
+    dispatcher = CollectingDispatcher()
+    assert await ValidateOrderStatusForm().extract_order_check(dispatcher, tracker, {}) == {"order_check": None}
+    assert dispatcher.messages == []  # no "wrong postcode": nothing was offered, nothing counted
+    assert stores().orders.check_locked("c-door-4") is False

@@ -59,7 +59,9 @@ FAILED_ACTION = re.compile(r"Failed to run custom action|Cannot write to closing
 # "{canary}" is an order number made up for the conversation: Candor says it back.
 SCRIPT: List[Tuple[str, Optional[str]]] = [
     ("hi", r"."),
-    ("where is my order?", r"order number"),
+    # The first time it asks for the number; later in the same conversation it remembers it
+    # and asks for the owner check of that order (the canary again).
+    ("where is my order?", r"order number|postcode of the delivery address for {canary}"),
     ("{canary}", r"{canary}"),
     ("what are your opening hours?", r"\d{2}:\d{2}"),
     ("how can I pay?", r"iDEAL|PayPal|card"),

@@ -59,6 +59,22 @@ def test_the_rasa_servers_secret_is_what_the_action_server_wants(candor) -> None
     assert answered.status_code == 200
 
 
+def test_a_long_conversations_tracker_still_reaches_the_action_server(candor) -> None:
+    """The whole tracker goes with every action call: past the customer-facing 64 KB cap
+    after some dozens of turns, it must still be taken (from the Rasa server only)."""
+    secret = (candor.data_dir / "action_secret").read_text().strip()
+    customer = sender()
+    call = _forged_export(candor, customer)
+    call["tracker"]["events"] = [{"event": "bot", "text": "Our opening hours are ... " * 40, "timestamp": i}
+                                 for i in range(600)]
+    body = requests.models.complexjson.dumps(call).encode()
+    assert len(body) > 4 * 65536
+    answered = requests.post(f"http://127.0.0.1:{candor.actions_port}/webhook", data=body,
+                             headers={"X-Candor-Action-Secret": secret, "Content-Type": "application/json"},
+                             timeout=60)
+    assert answered.status_code == 200, answered.text[:300]
+
+
 def _raw_post(candor, customer, body, headers=None, timeout=60):
     return requests.post(f"{candor.url}/webhooks/rest/webhook", data=body, timeout=timeout,
                          headers={"Content-Type": "application/json", **(headers or {})})
