@@ -310,7 +310,8 @@ http {{
     def candor_servers(self) -> None:
         children = []
         for name, port, actions in zip(SERVERS, self.ports.servers, self.ports.actions):
-            env = dict(self.env, CANDOR_PORT=str(port), CANDOR_ACTIONS_PORT=str(actions), CANDOR_SERVER_ID=name)
+            env = dict(self.env, CANDOR_PORT=str(port), CANDOR_ACTIONS_PORT=str(actions), CANDOR_SERVER_ID=name,
+                       CANDOR_ACTIONS_URL=f"http://127.0.0.1:{actions}/webhook")
             # nginx, on loopback, names the client in X-Forwarded-For (the per-address limit).
             env.setdefault("CANDOR_TRUSTED_PROXIES", "127.0.0.1")
             log = self.logs / f"cluster-{name}.log"

@@ -37,6 +37,9 @@ def child_environment(current: Settings) -> dict:
         CANDOR_DATA_DIR=str(current.data_dir),
         CANDOR_PORT=str(current.port),
         CANDOR_ACTIONS_PORT=str(current.actions_port),
+        # Where the Rasa server calls the action server (endpoints.yml): this machine's
+        # action server unless CANDOR_ACTIONS_URL names another address (a proxy, say).
+        CANDOR_ACTIONS_URL=actions_url(current),
         # endpoints.yml sends it with every action call; the action server refuses calls without it.
         CANDOR_ACTION_SECRET=current.action_secret()[0],
         RASA_TELEMETRY_ENABLED="false",
@@ -53,6 +56,14 @@ def child_environment(current: Settings) -> dict:
     # Request bodies: Sanic refuses a larger one (413) before reading it (its default is 100 MB).
     env["SANIC_REQUEST_MAX_SIZE"] = str(current.max_body_bytes)
     return env
+
+
+def actions_url(current: Settings) -> str:
+    """`CANDOR_ACTIONS_URL`, else the action server this supervisor starts."""
+    url = os.environ.get("CANDOR_ACTIONS_URL", "").strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise SystemExit(f"CANDOR_ACTIONS_URL: {url!r} is not a URL like http://127.0.0.1:5055/webhook")
+    return url or f"http://127.0.0.1:{current.actions_port}/webhook"
 
 
 LOG_LEVEL_FLAGS = {"debug": "--debug", "info": "--verbose", "warning": "--quiet"}

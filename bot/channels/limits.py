@@ -21,8 +21,13 @@ ran out of time stops soon after.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import threading
+import time
 from typing import Any, Awaitable, Callable, Optional, Tuple
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from rasa.core.channels.channel import UserMessage
 
@@ -35,6 +40,7 @@ from bot.language import detect, hinted, languages
 from bot.pii.conversation import WITHHELD, ConversationMasker
 from bot.pii import analysis_process
 from bot.pii.engine import engine
+from bot.storage import stores
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +114,30 @@ def masked_at_the_door(sender_id: str, text: str, metadata: Any) -> Tuple[str, A
     if masker.failed:
         return WITHHELD, None
     engine().remember(masked, [])
+    forget_pending_values()
     return masked, {**(metadata if isinstance(metadata, dict) else {}), **CandorMeta(masked=True).build()}
+
+
+SWEEP_EVERY_SECONDS = 60
+_last_sweep = [float("-inf")]
+_sweep_lock = threading.Lock()
+
+
+def forget_pending_values() -> None:
+    """At most once a minute per server, as customers write: the vault values no purpose the
+    customer consented to asked for within retention.yml's `vault_pending` minutes are
+    destroyed (`python -m bot retention run` does the same for a quiet server)."""
+    now = time.monotonic()
+    with _sweep_lock:
+        if now - _last_sweep[0] < SWEEP_EVERY_SECONDS:
+            return
+        _last_sweep[0] = now
+    minutes = policies().retention.vault_pending.minutes
+    try:
+        stores().vault.forget_unconsented(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes))
+    except SQLAlchemyError as exc:  # the next sweep tries again; the turn goes on
+        logger.warning("Destroying vault values no consent asked for failed (%s); tried again in a minute.",
+                       type(exc).__name__)
 
 
 async def understood(message: UserMessage) -> Any:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 import sqlalchemy as sa
 
 from bot.storage.consent import ConsentLedger
+from bot.storage.vault import Vault
 from bot.storage.db import (
     address_change_requests,
     order_requests,
@@ -233,7 +234,9 @@ class DataRights:
 
         removed["handoff_tickets"] = self._in_batches(ticket_batch)
         # Vault values live as long as the longest purpose they are kept for; values kept for
-        # no purpose (never consented to) only as long as the shortest purpose period.
+        # no purpose (never consented to) only minutes (retention.yml `vault_pending`).
+        removed["vault_values"] += Vault(self.engine).forget_unconsented(
+            now - dt.timedelta(minutes=rules.vault_pending.minutes))
         shortest = min(p.retention_days for p in loaded.purposes.values())
         tags: Dict[tuple, int] = {}
         with self.engine.connect() as conn:

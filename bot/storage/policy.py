@@ -88,6 +88,10 @@ class Days(PolicyModel):
     days: conint(strict=True, ge=1)
 
 
+class Minutes(PolicyModel):
+    minutes: conint(strict=True, ge=1, le=1440)
+
+
 class RetentionPolicy(PolicyModel):
     """`policies/retention.yml`: periods in days, counted from the last activity."""
 
@@ -96,3 +100,5 @@ class RetentionPolicy(PolicyModel):
     consent_records: Days
     preferences: Days
     logs: Days
+    # A value the vault took on sight, for no purpose the customer consented to (yet).
+    vault_pending: Minutes = Minutes(minutes=15)

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, Optional, Tuple
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
-from bot.storage.db import pii_placeholders, vault_items, vault_keys
+from bot.storage.db import pii_placeholders, vault_items, vault_keys, vault_purposes
 from bot.storage.keys import VaultError, master_key
 
 
@@ -91,6 +91,27 @@ class Vault:
             return key.decrypt(sealed).decode()
         except InvalidToken:
             return None
+
+    def forget_unconsented(self, older_than: dt.datetime) -> int:
+        """Destroy the values taken before `older_than` that no consented purpose asked for
+        (none tagged them); the number destroyed."""
+        tagged = sa.select(vault_purposes.c.placeholder).where(
+            vault_purposes.c.sender_id == vault_items.c.sender_id,
+            vault_purposes.c.placeholder == vault_items.c.placeholder)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder,
+                                          vault_items.c.created_at).where(~tagged.exists())).all()
+        stale = [(r.sender_id, r.placeholder) for r in rows
+                 if (r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=dt.timezone.utc)) < older_than]
+        if not stale:
+            return 0
+        removed = 0
+        with self.engine.begin() as conn:
+            for sender_id, placeholder in stale:
+                removed += conn.execute(vault_items.delete().where(
+                    vault_items.c.sender_id == sender_id, vault_items.c.placeholder == placeholder,
+                    ~tagged.exists())).rowcount
+        return removed
 
     def destroy(self, sender_id: str) -> None:
         """Crypto-shred: drop the conversation's data key and its ciphertexts."""

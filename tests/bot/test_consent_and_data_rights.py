@@ -305,3 +305,36 @@ def test_the_maintenance_command_vacuums(data_dir) -> None:
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "vacuumed" in done.stdout
+
+
+def test_a_vault_value_no_consent_asked_for_lives_only_minutes(data_dir, monkeypatch) -> None:
+    """Values the door vaults on sight (pii.yml `vault`) wait retention.yml's `vault_pending`
+    minutes for a purpose the customer consents to; then they are destroyed: by the door's
+    sweep as customers write, and by the retention run. A value a consent tagged stays."""
+    from bot.channels import limits
+
+    minutes = policies().retention.vault_pending.minutes
+    ConversationMasker("pend").mask_text("mail pending.person@example.com, call 06 12345678")
+    stores().consent.tag_vault_value("pend", "<PHONE_NUMBER_1>", "callback")
+    now = dt.datetime.now(dt.timezone.utc)
+    vault = stores().vault
+    assert vault.forget_unconsented(now - dt.timedelta(minutes=minutes)) == 0  # still waiting
+    assert vault.get("pend", "<EMAIL_ADDRESS_1>") == "pending.person@example.com"
+    with engine().begin() as conn:
+        conn.execute(vault_items.update().values(created_at=now - dt.timedelta(minutes=minutes + 1)))
+    monkeypatch.setattr(limits, "_last_sweep", [float("-inf")])
+    limits.forget_pending_values()
+    assert vault.get("pend", "<EMAIL_ADDRESS_1>") is None
+    assert vault.get("pend", "<PHONE_NUMBER_1>") is not None  # kept for the consented callback
+    # The sweep runs at most once a minute: a second value is left to the next one ...
+    ConversationMasker("pend-2").mask_text("mail second.person@example.com")
+    with engine().begin() as conn:
+        conn.execute(vault_items.update().where(vault_items.c.sender_id == "pend-2").values(
+            created_at=now - dt.timedelta(minutes=minutes + 1)))
+    limits.forget_pending_values()
+    assert vault.get("pend-2", "<EMAIL_ADDRESS_1>") is not None
+    # ... or to the retention run.
+    assert stores().data_rights.retention_run(now=now)["vault_values"] == 1
+    assert vault.get("pend-2", "<EMAIL_ADDRESS_1>") is None
+    stored = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert b"pending.person" not in stored and b"second.person" not in stored

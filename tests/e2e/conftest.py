@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 import requests
@@ -105,9 +105,9 @@ class Instance:
             return conn.execute(sql, args).fetchall()
 
 
-def start(tmp: Path, log_level: str = "info") -> Instance:
+def start(tmp: Path, log_level: str = "info", actions_port: int = 0, extra_env: Optional[Dict[str, str]] = None) -> Instance:
     data_dir = tmp / f"data-{uuid.uuid4().hex[:6]}"
-    port, actions_port, token = free_port(), free_port(), secrets.token_urlsafe(16)
+    port, actions_port, token = free_port(), actions_port or free_port(), secrets.token_urlsafe(16)
     jwt_secret = secrets.token_urlsafe(32)
     page_port = free_port()
     output = tmp / f"run-{port}.log"
@@ -123,6 +123,7 @@ def start(tmp: Path, log_level: str = "info") -> Instance:
         # Every test's customers come from 127.0.0.1: the per-address limit (its own unit
         # test) would make one test's traffic refuse the next test's.
         "CANDOR_ADDRESS_BURST": "100000",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
