@@ -13,6 +13,12 @@ from tests.conftest import PROJECT_ROOT
 ENDPOINTS = str(PROJECT_ROOT / "endpoints.yml")
 
 
+@pytest.fixture(autouse=True)
+def _actions_url(monkeypatch) -> None:
+    """endpoints.yml names the action server's URL; the supervisor sets it for its servers."""
+    monkeypatch.setenv("CANDOR_ACTIONS_URL", "http://127.0.0.1:5055/webhook")
+
+
 def test_the_shipped_lock_store_is_in_memory_without_redis(monkeypatch) -> None:
     monkeypatch.delenv("CANDOR_REDIS_URL", raising=False)
     store = LockStore.create(read_endpoint_config(ENDPOINTS, "lock_store"))

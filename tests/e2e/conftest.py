@@ -112,7 +112,8 @@ def start(tmp: Path, log_level: str = "info", actions_port: int = 0, extra_env: 
     page_port = free_port()
     output = tmp / f"run-{port}.log"
     env = {
-        **{k: v for k, v in os.environ.items() if k != "CANDOR_ACTION_SECRET"},  # made in the data dir
+        # The action secret is made in the data dir; the action server's URL follows the port.
+        **{k: v for k, v in os.environ.items() if k not in ("CANDOR_ACTION_SECRET", "CANDOR_ACTIONS_URL")},
         "CANDOR_DATA_DIR": str(data_dir),
         "CANDOR_PORT": str(port),
         "CANDOR_ACTIONS_PORT": str(actions_port),
