@@ -13,7 +13,7 @@ from bot.constants import SLOT_CONSENT_PENDING, CandorMeta
 from actions.handoff import hand_off
 from bot.guardrails.loader import Purpose, policies
 from bot.guardrails.texts import text_in
-from bot.pii.engine import PLACEHOLDER
+from bot.constants import PLACEHOLDER
 from bot.storage import stores
 from bot.language import language_of, say
 

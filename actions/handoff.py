@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.constants import CandorMeta
 from bot.explain import DECISION_SLOT
 from bot.guardrails.loader import policies
-from bot.pii.conversation import ConversationMasker
 from bot.storage import stores
 from bot.storage.tickets import transcript_from_events
 from bot.guardrails.texts import Localized
@@ -56,6 +55,8 @@ def hand_off(
     hours = loaded.handoff.office_hours
     now = now or dt.datetime.now(dt.timezone.utc)
     open_now = hours.is_open(now)
+    from bot.pii.conversation import ConversationMasker  # here: the action server needs it only now
+
     ticket = stores().tickets.open_ticket(
         sender_id=tracker.sender_id,
         reason=trigger.reason,

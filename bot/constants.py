@@ -7,6 +7,7 @@ level deeper (`{"metadata": {"candor": {...}}}`); `CandorMeta.read` reads both.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Optional
 
@@ -79,3 +80,6 @@ class CandorMeta:
 
 # The keys of CandorMeta as stored: codes and ids, kept unmasked by the tracker store.
 CANDOR_METADATA_KEYS = frozenset(("from" if f.name == "sender" else f.name) for f in fields(CandorMeta))
+
+# A placeholder the masking put where a personal value was: "<EMAIL_ADDRESS_1>" (type, number).
+PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")

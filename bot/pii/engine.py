@@ -53,7 +53,7 @@ from bot.pii.recognizers import (
 CARD_ANY_ISSUER = Pattern("card (any issuer)", r"\b\d(?:[ -]?\d){12,18}\b", 0.3)
 # Analyses kept for reuse (each message is analysed at the door, then read by NLU and store).
 RECENT_ANALYSES = 256
-PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
+from bot.constants import PLACEHOLDER  # noqa: E402 - re-exported for the masker and the tests
 # Types that Presidio's NER (spaCy) reports. A finding of these whose every word is an
 # ordinary word ("ik ben blij") or a Dutch place name is not personal data.
 NER_TYPES = frozenset({"PERSON", "ORGANIZATION", "DATE_TIME", "LOCATION"})

@@ -9,7 +9,7 @@ from typing import List, Tuple
 
 import pytest
 
-from bot.pii import engine
+from bot.pii.engine import engine
 from bot.pii.conversation import ConversationMasker
 from tests.bench.pii_dataset import Generator
 

@@ -15,7 +15,7 @@ from typing import List
 
 import pytest
 
-from bot.pii import engine
+from bot.pii.engine import engine
 from tests.bench.bench_pii import EVALUATOR_PERSONAL, candor, load_evaluator, score, vanilla, violations
 from tests.bench.pii_dataset import Generator, Sample
 from tests.bench.presidio_cases import PresidioStyleCases

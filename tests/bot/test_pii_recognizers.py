@@ -5,7 +5,7 @@ from typing import List, Tuple
 
 import pytest
 
-from bot.pii import engine
+from bot.pii.engine import engine
 
 Expected = List[Tuple[str, str]]
 
