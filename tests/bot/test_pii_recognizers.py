@@ -197,3 +197,13 @@ def test_the_compact_word_counts_answer_as_the_word_list_does() -> None:
     asked = rng.sample(sorted(reference), 3000) + ["", "zzqxv", "café", "Straße", "a\nb", "\U0001f600", "aaaaaa"]
     assert [compact.get(word) for word in asked] == [reference.get(word, 0) for word in asked]
     assert compact.get(min(reference)) == reference[min(reference)] and compact.get(max(reference)) == reference[max(reference)]
+
+
+@pytest.mark.parametrize("letters", ["CM", "KG", "ML", "MM"])
+def test_a_dutch_postcode_whose_letters_look_like_a_unit_is_masked(letters) -> None:
+    """The allow-list keeps quantities ("120 cm"), never a postcode's shape ("4821 CM")."""
+    for text in (f"postcode 4821 {letters}", f"my postcode is 1012{letters}"):
+        masked = engine().mask(text).text
+        assert "4821" not in masked and "1012" not in masked and "<STREET_ADDRESS_1>" in masked, masked
+    for text in ("the table is 120 cm wide", "a 1500 ml bottle", "I ordered 2 kg of coffee"):
+        assert engine().mask(text).text == text
