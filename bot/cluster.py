@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.runner import Supervisor, child_environment, verify_tracker_store, wait_until_up
+from bot.runner import Supervisor, child_environment, local_actions_url, verify_tracker_store, wait_until_up
 
 SERVERS = ("s1", "s2")
 START_SECONDS = 120
@@ -311,7 +311,7 @@ http {{
         children = []
         for name, port, actions in zip(SERVERS, self.ports.servers, self.ports.actions):
             env = dict(self.env, CANDOR_PORT=str(port), CANDOR_ACTIONS_PORT=str(actions), CANDOR_SERVER_ID=name,
-                       CANDOR_ACTIONS_URL=f"http://127.0.0.1:{actions}/webhook")
+                       CANDOR_ACTIONS_URL=local_actions_url(actions))
             # nginx, on loopback, names the client in X-Forwarded-For (the per-address limit).
             env.setdefault("CANDOR_TRUSTED_PROXIES", "127.0.0.1")
             log = self.logs / f"cluster-{name}.log"

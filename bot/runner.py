@@ -58,12 +58,17 @@ def child_environment(current: Settings) -> dict:
     return env
 
 
+def local_actions_url(port: int) -> str:
+    """The webhook of the action server a supervisor starts on `port`."""
+    return f"http://127.0.0.1:{port}/webhook"
+
+
 def actions_url(current: Settings) -> str:
     """`CANDOR_ACTIONS_URL`, else the action server this supervisor starts."""
     url = os.environ.get("CANDOR_ACTIONS_URL", "").strip()
     if url and not url.startswith(("http://", "https://")):
-        raise SystemExit(f"CANDOR_ACTIONS_URL: {url!r} is not a URL like http://127.0.0.1:5055/webhook")
-    return url or f"http://127.0.0.1:{current.actions_port}/webhook"
+        raise SystemExit(f"CANDOR_ACTIONS_URL: {url!r} is not a URL like {local_actions_url(5055)}")
+    return url or local_actions_url(current.actions_port)
 
 
 LOG_LEVEL_FLAGS = {"debug": "--debug", "info": "--verbose", "warning": "--quiet"}

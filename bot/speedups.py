@@ -183,11 +183,12 @@ def _nlu_part(model_id: str, archive: str) -> Any:
         return _NLU_PARTS[model_id]
 
 
-def part_runner(metadata: Any, storage: Any, runner_class: Any, target: str) -> Any:
-    """A graph runner of the nodes `target` needs (Rasa's own runner, of fewer nodes)."""
+def part_runner(metadata: Any, storage: Any, runner_class: Any, target: Optional[str] = None) -> Any:
+    """A graph runner of the nodes `target` needs (Rasa's own runner, of fewer nodes), or of
+    the whole model without a target."""
     from rasa.engine.graph import ExecutionContext
 
-    schema = metadata.predict_schema.minimal_graph_schema([target])
+    schema = metadata.predict_schema.minimal_graph_schema([target]) if target else metadata.predict_schema
     return runner_class.create(graph_schema=schema, model_storage=storage,
                                execution_context=ExecutionContext(graph_schema=metadata.predict_schema,
                                                                   model_id=metadata.model_id))
@@ -199,11 +200,7 @@ def _load_dialogue_part(storage_path: Any, model_archive_path: Any, model_storag
     model_storage, metadata = model_storage_class.from_model_archive(
         storage_path=storage_path, model_archive_path=model_archive_path)
     if not (metadata.core_target and metadata.nlu_target):  # one part only: load it whole
-        from rasa.engine.graph import ExecutionContext
-
-        return metadata, graph_runner_class.create(
-            graph_schema=metadata.predict_schema, model_storage=model_storage,
-            execution_context=ExecutionContext(graph_schema=metadata.predict_schema, model_id=metadata.model_id))
+        return metadata, part_runner(metadata, model_storage, graph_runner_class)
     _DIALOGUE_ONLY[metadata.model_id] = str(model_archive_path)
     return metadata, part_runner(metadata, model_storage, graph_runner_class, metadata.core_target)
 

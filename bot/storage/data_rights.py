@@ -246,7 +246,9 @@ class DataRights:
                 tags[key] = max(tags.get(key, 0), days)
             expired = []
             for row in conn.execute(sa.select(vault_items.c.sender_id, vault_items.c.placeholder, vault_items.c.created_at)):
-                days = tags.get((row.sender_id, row.placeholder), shortest)
+                days = tags.get((row.sender_id, row.placeholder))
+                if days is None:  # untagged: minutes only, destroyed above (or still waiting)
+                    continue
                 created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
                 if created < now - dt.timedelta(days=days):
                     expired.append((row.sender_id, row.placeholder))
